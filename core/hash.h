@@ -1,0 +1,25 @@
+// SHA-2 digests used across WebAuthn (rpIdHash, clientDataHash), PIV and PKCS#11 signing.
+#ifndef KEYWARD_CORE_HASH_H_
+#define KEYWARD_CORE_HASH_H_
+
+#include <initializer_list>
+
+#include "core/bytes.h"
+
+namespace keyward {
+
+enum class HashAlgorithm { kSha1, kSha256, kSha384, kSha512 };
+
+Sha256Digest Sha256(ByteSpan data);
+// SHA-256 over the concatenation of the parts, without building the concatenation.
+Sha256Digest Sha256(std::initializer_list<ByteSpan> parts);
+Bytes Digest(HashAlgorithm alg, ByteSpan data);
+Bytes Digest(HashAlgorithm alg, std::initializer_list<ByteSpan> parts);
+size_t DigestSize(HashAlgorithm alg);
+
+// Cryptographically secure random bytes (OpenSSL's DRBG). kRandomFailure if it is not seeded.
+Result<Bytes> RandomBytes(size_t n);
+
+}  // namespace keyward
+
+#endif  // KEYWARD_CORE_HASH_H_
