@@ -59,6 +59,7 @@ Result<void> Card::ConnectHandle() {
     if (rv == SCARD_S_SUCCESS) {
       handle_ = h;
       connected_ = true;
+      context_generation_ = context_->generation();
       protocol_ = FromActive(active);
       return Ok();
     }
@@ -128,7 +129,9 @@ Result<void> Card::WaitForCard() {
 Result<void> Card::RecoverService() {
   if (connected_) SCardDisconnect(handle_, SCARD_LEAVE_CARD);
   connected_ = false;
-  if (!context_->IsValid()) KW_TRY(context_->Reestablish());
+  // Re-establish once, unless another user of the shared context already did.
+  if (context_->generation() == context_generation_) KW_TRY(context_->Reestablish());
+  context_generation_ = context_->generation();
   KW_TRY(WaitForCard());
   KW_TRY(ConnectHandle());
   return Reinitialize();
@@ -137,17 +140,39 @@ Result<void> Card::RecoverService() {
 Error Card::ClassifyFailure(long rv, const char* what) {
   if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_E_COMM_DATA_LOST || rv == SCARD_F_COMM_ERROR ||
       rv == SCARD_W_UNRESPONSIVE_CARD || rv == SCARD_W_UNPOWERED_CARD ||
-      rv == SCARD_E_NO_SMARTCARD) {
-    // Was the card pulled? Ask the reader.
-    DWORD state = 0, proto = 0, atr_len = MAX_ATR_SIZE, name_len = 0;
-    BYTE atr[MAX_ATR_SIZE];
-    LONG st = SCardStatus(handle_, nullptr, &name_len, &state, &proto, atr, &atr_len);
-    if (st == SCARD_W_REMOVED_CARD || st == SCARD_E_NO_SMARTCARD ||
-        (st == SCARD_S_SUCCESS && (state & SCARD_ABSENT))) {
+      rv == SCARD_E_NO_SMARTCARD || rv == SCARD_S_SUCCESS) {
+    if (CardWentAway()) {
       return ScardError(SCARD_W_REMOVED_CARD, std::string(what) + " (after " + ScardName(rv) + ")");
     }
   }
+  if (rv == SCARD_S_SUCCESS) {
+    return Error{ErrorCode::kPcscCommError, 0, std::string(what) + ": answer without status word"};
+  }
   return ScardError(rv, what);
+}
+
+bool Card::CardWentAway() {
+  DWORD state = 0, proto = 0, atr_len = MAX_ATR_SIZE, name_len = 0;
+  BYTE atr[MAX_ATR_SIZE];
+  LONG st = SCardStatus(handle_, nullptr, &name_len, &state, &proto, atr, &atr_len);
+  if (st == SCARD_W_REMOVED_CARD || st == SCARD_E_NO_SMARTCARD ||
+      (st == SCARD_S_SUCCESS && (state & SCARD_ABSENT))) {
+    return true;
+  }
+  // The reader polls for presence (pcscd: every ~0.4 s): give it a bounded moment to notice.
+  SCARD_READERSTATE rs{};
+  rs.szReader = reader_.c_str();
+  rs.dwCurrentState = SCARD_STATE_UNAWARE;
+  auto deadline = std::chrono::steady_clock::now() + kRemovalGrace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    LONG rv = SCardGetStatusChange(context_->handle(), static_cast<DWORD>(left.count()), &rs, 1);
+    if (rv != SCARD_S_SUCCESS) return false;
+    if (rs.dwEventState & SCARD_STATE_EMPTY) return true;
+    rs.dwCurrentState = rs.dwEventState;
+  }
+  return false;
 }
 
 Result<Bytes> Card::TransmitRaw(ByteSpan command) {
@@ -161,10 +186,11 @@ Result<Bytes> Card::TransmitRaw(ByteSpan command) {
     SCARD_IO_REQUEST recv_pci{};
     LONG rv = SCardTransmit(handle_, Pci(protocol_), command.data(),
                             static_cast<DWORD>(command.size()), &recv_pci, response.data(), &len);
-    if (rv == SCARD_S_SUCCESS) {
+    if (rv == SCARD_S_SUCCESS && len >= 2) {
       response.resize(len);
       return response;
     }
+    if (rv == SCARD_S_SUCCESS) return Fail(ClassifyFailure(rv, "SCardTransmit"));
     if (attempt == 0 && !in_recovery_) {
       if (rv == SCARD_W_RESET_CARD) {
         KW_TRY(Reconnect(false));

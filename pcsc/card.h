@@ -4,7 +4,8 @@
 //    (e.g. SELECT the PIV application again), retry the command once.
 //  - SCARD_E_NO_SERVICE / INVALID_HANDLE (pcscd restarted): re-establish the context once, wait
 //    (bounded) for the reader and the card, reconnect, re-initialise, retry once.
-//  - SCARD_W_REMOVED_CARD, or a communication error while the card is gone: kPcscCardRemoved.
+//  - SCARD_W_REMOVED_CARD, or a communication error (or an answer without status word) after
+//    which the reader reports the card gone within 1.5 s: kPcscCardRemoved.
 //  - SCARD_E_SHARING_VIOLATION on connect: bounded retry, then kPcscSharingViolation naming the
 //    cause.
 // After any recovery the card's security state (PIN verified, management key authenticated) is
@@ -82,6 +83,8 @@ class Card : public ApduChannel {
   Result<void> WaitForCard();
   Result<void> Reinitialize();
   Error ClassifyFailure(long rv, const char* what);
+  bool CardWentAway();
+  static constexpr std::chrono::milliseconds kRemovalGrace{1500};
 
   std::shared_ptr<Context> context_;
   std::string reader_;
@@ -91,6 +94,7 @@ class Card : public ApduChannel {
   Protocol protocol_ = Protocol::kAny;
   std::function<Result<void>()> reinit_;
   bool in_recovery_ = false;
+  uint64_t context_generation_ = 0;
   int recoveries_ = 0;
 };
 

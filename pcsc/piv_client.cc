@@ -143,6 +143,11 @@ Result<void> PivClient::VerifyPin(const SecretBytes& pin) {
   return CheckStatus(r->sw, "VERIFY PIN");
 }
 
+Result<void> PivClient::ResetPinStatus() {
+  KW_ASSIGN_OR_RETURN(ResponseApdu r, Send({0x00, 0x20, 0xFF, kPinReference, {}, 0}));
+  return CheckStatus(r.sw, "VERIFY (reset)");
+}
+
 Result<void> PivClient::ReferenceData(uint8_t ins, uint8_t ref, const SecretBytes& a,
                                       const SecretBytes& b, bool puk_first) {
   Bytes data;

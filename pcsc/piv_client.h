@@ -66,6 +66,8 @@ class PivClient {
   // PIN handling. PIN: 6-8 bytes; PUK: 6-8 bytes (padded with FF to 8).
   Result<PinStatus> GetPinStatus();
   Result<void> VerifyPin(const SecretBytes& pin);
+  // VERIFY with P1 = FF: the card forgets that the PIN was verified (§3.2.1).
+  Result<void> ResetPinStatus();
   Result<void> ChangePin(const SecretBytes& old_pin, const SecretBytes& new_pin);
   Result<void> ChangePuk(const SecretBytes& old_puk, const SecretBytes& new_puk);
   Result<void> UnblockPin(const SecretBytes& puk, const SecretBytes& new_pin);

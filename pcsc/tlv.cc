@@ -1,29 +1,38 @@
 #include "pcsc/tlv.h"
 
 namespace keyward::pcsc {
+namespace {
+// Every structural problem is one error code, whatever the reader said.
+#define KW_TLV_READ(lhs, expr)                                                \
+  auto KW_CONCAT_(tlv_, __LINE__) = (expr);                                   \
+  if (!KW_CONCAT_(tlv_, __LINE__)) {                                          \
+    return Fail(ErrorCode::kPivObjectMalformed, "tlv: truncated tag/length"); \
+  }                                                                           \
+  lhs = *KW_CONCAT_(tlv_, __LINE__)
+}  // namespace
 
 Result<std::vector<Tlv>> ParseTlvs(ByteSpan data) {
   std::vector<Tlv> out;
   ByteReader r(data);
   while (!r.empty()) {
-    KW_ASSIGN_OR_RETURN(uint8_t first, r.U8());
+    KW_TLV_READ(uint8_t first, r.U8());
     uint32_t tag = first;
     if ((first & 0x1f) == 0x1f) {  // multi-byte tag
       for (int i = 0;; ++i) {
         if (i == 2) return Fail(ErrorCode::kPivObjectMalformed, "tlv: tag longer than 3 bytes");
-        KW_ASSIGN_OR_RETURN(uint8_t b, r.U8());
+        KW_TLV_READ(uint8_t b, r.U8());
         tag = (tag << 8) | b;
         if (!(b & 0x80)) break;
       }
     }
-    KW_ASSIGN_OR_RETURN(uint8_t l0, r.U8());
+    KW_TLV_READ(uint8_t l0, r.U8());
     size_t len = l0;
     if (l0 & 0x80) {
       size_t n = l0 & 0x7f;
       if (n == 0 || n > 3) return Fail(ErrorCode::kPivObjectMalformed, "tlv: bad length form");
       len = 0;
       for (size_t i = 0; i < n; ++i) {
-        KW_ASSIGN_OR_RETURN(uint8_t b, r.U8());
+        KW_TLV_READ(uint8_t b, r.U8());
         len = (len << 8) | b;
       }
     }
