@@ -68,7 +68,7 @@ void TrustStore::AddRootForFormat(std::string fmt, Certificate root) {
 void TrustStore::AddRootForAaguid(const Aaguid& aaguid, Certificate root) {
   by_aaguid_[aaguid].push_back(std::move(root));
 }
-void TrustStore::AddCrl(X509CrlPtr crl) { crls_.push_back(std::move(crl)); }
+void TrustStore::AddCrl(X509CrlPtr crl) { crls_.emplace_back(crl.release(), X509_CRL_free); }
 
 Result<void> TrustStore::AddCertificatesFrom(const std::string& path,
                                              std::vector<Certificate>& into) {

@@ -19,6 +19,7 @@
 #define KEYWARD_ATTESTATION_TRUST_STORE_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,12 +36,6 @@ std::string_view TrustStatusName(TrustStatus status);  // "unverified", "trusted
 
 class TrustStore {
  public:
-  TrustStore() = default;
-  TrustStore(const TrustStore&) = delete;
-  TrustStore& operator=(const TrustStore&) = delete;
-  TrustStore(TrustStore&&) = default;
-  TrustStore& operator=(TrustStore&&) = default;
-
   void AddRoot(Certificate root);
   void AddRootForFormat(std::string fmt, Certificate root);
   void AddRootForAaguid(const Aaguid& aaguid, Certificate root);
@@ -70,7 +65,7 @@ class TrustStore {
   std::vector<Certificate> all_;
   std::map<std::string, std::vector<Certificate>, std::less<>> by_format_;
   std::map<Aaguid, std::vector<Certificate>> by_aaguid_;
-  std::vector<X509CrlPtr> crls_;
+  std::vector<std::shared_ptr<X509_CRL>> crls_;  // shared so the store stays copyable
   const MetadataBlob* metadata_ = nullptr;
 };
 
