@@ -4,9 +4,11 @@
 
 #include "attestation/android_key_format.h"
 #include "attestation/apple_format.h"
+#include "attestation/compound_format.h"
 #include "attestation/fido_u2f_format.h"
 #include "attestation/none_format.h"
 #include "attestation/packed_format.h"
+#include "attestation/safetynet_format.h"
 #include "attestation/tpm_format.h"
 
 namespace keyward::attestation {
@@ -21,6 +23,8 @@ const std::vector<std::unique_ptr<AttestationFormat>>& Formats() {
     v->push_back(std::make_unique<TpmFormat>());
     v->push_back(std::make_unique<AndroidKeyFormat>());
     v->push_back(std::make_unique<AppleFormat>());
+    v->push_back(std::make_unique<SafetyNetFormat>());
+    v->push_back(std::make_unique<CompoundFormat>());
     return v;
   }();
   return *formats;

@@ -2,6 +2,7 @@
 
 #include "attestation/tpm_format.h"
 #include "attestation/tpm_structures.h"
+#include "attestation/trust_store.h"
 #include "core/hash.h"
 #include "tests/unit/attestation/test_pki.h"
 
@@ -195,7 +196,12 @@ TEST_F(TpmTest, MalformedCertificatePoliciesTolerated) {
   c.malformed_policies = true;
   Build(c);
   auto r = reg_.Verify("tpm");
-  EXPECT_TRUE(r) << r.error().ToString();
+  ASSERT_TRUE(r) << r.error().ToString();
+  // ... and the AIK chain still validates.
+  TrustStore store;
+  store.AddRoot(ca_);
+  TrustVerdict v = EvaluateTrust(*r, "tpm", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kTrusted) << (v.error ? v.error->ToString() : "");
 }
 
 TEST_F(TpmTest, StatementDefectsRejected) {
