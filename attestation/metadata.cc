@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "attestation/jws.h"
 #include "attestation/revocation.h"
@@ -259,6 +260,9 @@ Result<MetadataBlob> MetadataBlob::Import(std::string_view jwt, std::span<const 
     }
   }
   KW_ASSIGN_OR_RETURN(MetadataBlob blob, Verify(jwt, roots, options));
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   KW_TRY(WriteAtomically(path, blob.jwt_ + "\n"));
   return blob;
 }
