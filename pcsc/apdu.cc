@@ -65,6 +65,7 @@ Result<CommandApdu> CommandApdu::Parse(ByteSpan wire, bool* extended) {
   }
   // body[0] == 0 and more than one byte: extended.
   if (extended) *extended = true;
+  if (body.size() < 3) return Fail(ErrorCode::kApduMalformed, "extended length truncated");
   if (body.size() == 3) {  // case 2E
     size_t le = (size_t{body[1]} << 8) | body[2];
     c.le = le == 0 ? kExtendedMaxLe : le;
