@@ -61,8 +61,9 @@ Result<void> WaitForCard(bool present, std::chrono::milliseconds timeout = std::
 // Stops the pcscd the wrapper started (SIGTERM, reaped by the wrapper) and waits for its socket to
 // go away.
 Result<void> StopWrapperPcscd();
-// Starts a pcscd of our own with the wrapper's reader configuration and waits for its socket.
-Result<ChildProcess> StartPcscd();
+// Starts a pcscd of our own with the wrapper's reader configuration (or `config_dir`) and waits
+// for its socket.
+Result<ChildProcess> StartPcscd(const std::string& config_dir = "");
 
 // A certificate for `subject_key` (subject CN=`cn`) signed by a throwaway P-256 issuer.
 Result<Bytes> MakeCertificate(EVP_PKEY* subject_key, const std::string& cn);
