@@ -92,8 +92,12 @@ std::vector<CommandApdu> CommandApdu::Chain(size_t chunk) const {
   std::vector<CommandApdu> out;
   for (size_t off = 0; off < data.size(); off += chunk) {
     size_t n = std::min(chunk, data.size() - off);
-    CommandApdu part{cla, ins, p1, p2, Bytes(data.begin() + static_cast<ptrdiff_t>(off),
-                                             data.begin() + static_cast<ptrdiff_t>(off + n)),
+    CommandApdu part{cla,
+                     ins,
+                     p1,
+                     p2,
+                     Bytes(data.begin() + static_cast<ptrdiff_t>(off),
+                           data.begin() + static_cast<ptrdiff_t>(off + n)),
                      0};
     bool last = off + n == data.size();
     if (!last) {

@@ -1,8 +1,8 @@
 // Fuzzes the ATR parser (ISO 7816-3 §8.2).
+#include "pcsc/atr.h"
+
 #include <cstddef>
 #include <cstdint>
-
-#include "pcsc/atr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto atr = keyward::pcsc::Atr::Parse(keyward::ByteSpan(data, size));

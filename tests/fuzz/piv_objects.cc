@@ -1,9 +1,10 @@
 // Fuzzes the PIV data object parsers: BER-TLV, CHUID, discovery, certificate objects (including
 // gzip-compressed certificates, bounded to 64 KiB) and the GENERATE public key template.
+#include "pcsc/piv_objects.h"
+
 #include <cstddef>
 #include <cstdint>
 
-#include "pcsc/piv_objects.h"
 #include "pcsc/piv_public_key.h"
 #include "pcsc/tlv.h"
 

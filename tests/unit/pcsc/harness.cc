@@ -86,7 +86,8 @@ int VpcdPort() {
 
 std::string SoftReader() { return "Virtual PCD 00 00"; }
 
-Result<ChildProcess> StartSoftCard(const std::string& state, const std::vector<std::string>& extra) {
+Result<ChildProcess> StartSoftCard(const std::string& state,
+                                   const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {SoftPivBinary(), "--state", state, "--port",
                                    std::to_string(VpcdPort())};
   argv.insert(argv.end(), extra.begin(), extra.end());

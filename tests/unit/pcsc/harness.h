@@ -56,7 +56,8 @@ std::string SoftReader();
 Result<ChildProcess> StartSoftCard(const std::string& state,
                                    const std::vector<std::string>& extra = {});
 // Waits until the software reader shows a card (present = true) or none, bounded by `timeout`.
-Result<void> WaitForCard(bool present, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+Result<void> WaitForCard(bool present,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 // Stops the pcscd the wrapper started (SIGTERM, reaped by the wrapper) and waits for its socket to
 // go away.

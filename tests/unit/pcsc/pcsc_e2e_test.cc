@@ -268,8 +268,8 @@ TEST_F(PcscE2eTest, GenerateSignAndCertificatesForEverySlotAlgorithm) {
     EXPECT_FALSE(VerifySignature(*pub, c.hash, other, *sig));
   }
   // A wrong algorithm for the slot's key is refused by the card.
-  auto wrong = client->SignDigest(Slot::kAuthentication, Algorithm::kEccP384, HashAlgorithm::kSha384,
-                                  Digest(HashAlgorithm::kSha384, message));
+  auto wrong = client->SignDigest(Slot::kAuthentication, Algorithm::kEccP384,
+                                  HashAlgorithm::kSha384, Digest(HashAlgorithm::kSha384, message));
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(wrong.error().native, 0x6A86u);
@@ -310,8 +310,8 @@ TEST_F(PcscE2eTest, AesManagementKeysMutualAndExternal) {
     Algorithm alg;
     size_t len;
   };
-  for (Case c : {Case{Algorithm::kAes128, 16}, Case{Algorithm::kAes192, 24},
-                 Case{Algorithm::kAes256, 32}}) {
+  for (Case c :
+       {Case{Algorithm::kAes128, 16}, Case{Algorithm::kAes192, 24}, Case{Algorithm::kAes256, 32}}) {
     SCOPED_TRACE(std::string(piv::AlgorithmName(c.alg)));
     Bytes key_bytes(c.len);
     for (size_t i = 0; i < c.len; ++i) key_bytes[i] = static_cast<uint8_t>(0x40 + i);
