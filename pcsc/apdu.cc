@@ -65,6 +65,7 @@ Result<CommandApdu> CommandApdu::Parse(ByteSpan wire, bool* extended) {
   }
   // body[0] == 0 and more than one byte: extended.
   if (extended) *extended = true;
+  if (body.size() < 3) return Fail(ErrorCode::kApduMalformed, "extended length truncated");
   if (body.size() == 3) {  // case 2E
     size_t le = (size_t{body[1]} << 8) | body[2];
     c.le = le == 0 ? kExtendedMaxLe : le;
@@ -91,8 +92,12 @@ std::vector<CommandApdu> CommandApdu::Chain(size_t chunk) const {
   std::vector<CommandApdu> out;
   for (size_t off = 0; off < data.size(); off += chunk) {
     size_t n = std::min(chunk, data.size() - off);
-    CommandApdu part{cla, ins, p1, p2, Bytes(data.begin() + static_cast<ptrdiff_t>(off),
-                                             data.begin() + static_cast<ptrdiff_t>(off + n)),
+    CommandApdu part{cla,
+                     ins,
+                     p1,
+                     p2,
+                     Bytes(data.begin() + static_cast<ptrdiff_t>(off),
+                           data.begin() + static_cast<ptrdiff_t>(off + n)),
                      0};
     bool last = off + n == data.size();
     if (!last) {

@@ -4,8 +4,8 @@
 
 namespace keyward::pcsc {
 namespace {
-constexpr int kFiTable[16] = {372, 372, 558, 744, 1116, 1488, 1860, 0,
-                              0,   512, 768, 1024, 1536, 2048, 0,   0};
+constexpr int kFiTable[16] = {372, 372, 558, 744,  1116, 1488, 1860, 0,
+                              0,   512, 768, 1024, 1536, 2048, 0,    0};
 constexpr int kDiTable[16] = {0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0};
 
 std::optional<uint8_t> Ta1(const Atr& atr) {

@@ -3,8 +3,8 @@
 // bytes (§8.1 / ISO 7816-4 §12.1.1) and the check byte TCK (present unless only T=0 is indicated;
 // the XOR of T0..TCK is zero).
 //
-// Invariant: an Atr that exists was fully consumed (no trailing bytes), is at most 33 bytes and has a
-// valid TCK when one is required.
+// Invariant: an Atr that exists was fully consumed (no trailing bytes), is at most 33 bytes and has
+// a valid TCK when one is required.
 #ifndef KEYWARD_PCSC_ATR_H_
 #define KEYWARD_PCSC_ATR_H_
 

@@ -11,10 +11,14 @@ namespace {
 
 DWORD PreferredProtocols(Protocol p) {
   switch (p) {
-    case Protocol::kT0: return SCARD_PROTOCOL_T0;
-    case Protocol::kT1: return SCARD_PROTOCOL_T1;
-    case Protocol::kRaw: return SCARD_PROTOCOL_RAW;
-    case Protocol::kAny: break;
+    case Protocol::kT0:
+      return SCARD_PROTOCOL_T0;
+    case Protocol::kT1:
+      return SCARD_PROTOCOL_T1;
+    case Protocol::kRaw:
+      return SCARD_PROTOCOL_RAW;
+    case Protocol::kAny:
+      break;
   }
   return SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 }
@@ -28,10 +32,14 @@ Protocol FromActive(DWORD p) {
 
 const SCARD_IO_REQUEST* Pci(Protocol p) {
   switch (p) {
-    case Protocol::kT0: return SCARD_PCI_T0;
-    case Protocol::kT1: return SCARD_PCI_T1;
-    case Protocol::kRaw: return SCARD_PCI_RAW;
-    case Protocol::kAny: break;
+    case Protocol::kT0:
+      return SCARD_PCI_T0;
+    case Protocol::kT1:
+      return SCARD_PCI_T1;
+    case Protocol::kRaw:
+      return SCARD_PCI_RAW;
+    case Protocol::kAny:
+      break;
   }
   return SCARD_PCI_T1;
 }
@@ -50,7 +58,8 @@ Card::~Card() {
 }
 
 Result<void> Card::ConnectHandle() {
-  DWORD share = options_.share == ShareMode::kExclusive ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED;
+  DWORD share =
+      options_.share == ShareMode::kExclusive ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED;
   for (int attempt = 0;; ++attempt) {
     SCARDHANDLE h = 0;
     DWORD active = 0;
@@ -72,7 +81,8 @@ Result<void> Card::ConnectHandle() {
 }
 
 Result<void> Card::Reconnect(bool reset) {
-  DWORD share = options_.share == ShareMode::kExclusive ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED;
+  DWORD share =
+      options_.share == ShareMode::kExclusive ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED;
   DWORD active = 0;
   for (int attempt = 0;; ++attempt) {
     LONG rv = SCardReconnect(handle_, share, PreferredProtocols(options_.protocol),

@@ -39,8 +39,8 @@ struct ConnectOptions {
 
 class Card : public ApduChannel {
  public:
-  static Result<std::unique_ptr<Card>> Connect(std::shared_ptr<Context> context,
-                                               std::string reader, ConnectOptions options = {});
+  static Result<std::unique_ptr<Card>> Connect(std::shared_ptr<Context> context, std::string reader,
+                                               ConnectOptions options = {});
   ~Card() override;
   Card(const Card&) = delete;
   Card& operator=(const Card&) = delete;

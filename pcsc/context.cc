@@ -9,8 +9,7 @@ namespace keyward::pcsc {
 static_assert(sizeof(SCARDCONTEXT) == sizeof(long));
 
 bool IsServiceLost(long rv) {
-  return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED ||
-         rv == SCARD_E_INVALID_HANDLE;
+  return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_E_INVALID_HANDLE;
 }
 
 Result<std::shared_ptr<Context>> Context::Establish() {
@@ -20,9 +19,7 @@ Result<std::shared_ptr<Context>> Context::Establish() {
   return std::shared_ptr<Context>(new Context(h));
 }
 
-Context::~Context() {
-  SCardReleaseContext(handle_.load());
-}
+Context::~Context() { SCardReleaseContext(handle_.load()); }
 
 bool Context::IsValid() const { return SCardIsValidContext(handle_.load()) == SCARD_S_SUCCESS; }
 

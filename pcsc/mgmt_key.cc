@@ -8,25 +8,36 @@ namespace keyward::pcsc::piv {
 namespace {
 size_t KeyLength(Algorithm a) {
   switch (a) {
-    case Algorithm::kTripleDes: return 24;
-    case Algorithm::kAes128: return 16;
-    case Algorithm::kAes192: return 24;
-    case Algorithm::kAes256: return 32;
-    default: return 0;
+    case Algorithm::kTripleDes:
+      return 24;
+    case Algorithm::kAes128:
+      return 16;
+    case Algorithm::kAes192:
+      return 24;
+    case Algorithm::kAes256:
+      return 32;
+    default:
+      return 0;
   }
 }
 
 const EVP_CIPHER* Cipher(Algorithm a) {
   switch (a) {
-    case Algorithm::kTripleDes: return EVP_des_ede3_ecb();
-    case Algorithm::kAes128: return EVP_aes_128_ecb();
-    case Algorithm::kAes192: return EVP_aes_192_ecb();
-    case Algorithm::kAes256: return EVP_aes_256_ecb();
-    default: return nullptr;
+    case Algorithm::kTripleDes:
+      return EVP_des_ede3_ecb();
+    case Algorithm::kAes128:
+      return EVP_aes_128_ecb();
+    case Algorithm::kAes192:
+      return EVP_aes_192_ecb();
+    case Algorithm::kAes256:
+      return EVP_aes_256_ecb();
+    default:
+      return nullptr;
   }
 }
 
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OsslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
+using CipherCtxPtr =
+    std::unique_ptr<EVP_CIPHER_CTX, OsslDeleter<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>>;
 
 Result<Bytes> Crypt(Algorithm alg, const SecretBytes& key, ByteSpan block, bool encrypt) {
   if (block.size() != AlgorithmBlockSize(alg)) {

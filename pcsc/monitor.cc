@@ -11,10 +11,14 @@ namespace keyward::pcsc {
 
 std::string_view EventTypeName(EventType t) {
   switch (t) {
-    case EventType::kReaderAdded: return "reader_added";
-    case EventType::kReaderRemoved: return "reader_removed";
-    case EventType::kCardInserted: return "card_inserted";
-    case EventType::kCardRemoved: return "card_removed";
+    case EventType::kReaderAdded:
+      return "reader_added";
+    case EventType::kReaderRemoved:
+      return "reader_removed";
+    case EventType::kCardInserted:
+      return "card_inserted";
+    case EventType::kCardRemoved:
+      return "card_removed";
   }
   return "unknown";
 }
@@ -113,8 +117,8 @@ Result<void> Monitor::Poll(std::chrono::milliseconds timeout) {
   }
   rs.back().szReader = kPnpName;
   rs.back().dwCurrentState = pnp_state_;
-  LONG rv = SCardGetStatusChange(context_->handle(), static_cast<DWORD>(timeout.count()),
-                                 rs.data(), static_cast<DWORD>(rs.size()));
+  LONG rv = SCardGetStatusChange(context_->handle(), static_cast<DWORD>(timeout.count()), rs.data(),
+                                 static_cast<DWORD>(rs.size()));
   if (rv == SCARD_E_TIMEOUT) return Fail(ScardError(rv, "waiting for a reader or card event"));
   if (rv == SCARD_E_CANCELLED || cancelled_) {
     return Fail(ErrorCode::kPcscCancelled, "monitor cancelled", static_cast<uint32_t>(rv));

@@ -108,7 +108,9 @@ Result<CertificateObject> PivClient::ReadCertificate(Slot slot) {
   return CertificateObject::Parse(c);
 }
 
-Result<void> PivClient::WriteChuid(const Chuid& chuid) { return PutData(kTagChuid, chuid.Encode()); }
+Result<void> PivClient::WriteChuid(const Chuid& chuid) {
+  return PutData(kTagChuid, chuid.Encode());
+}
 
 Result<void> PivClient::WriteCertificate(Slot slot, ByteSpan der, bool compress) {
   uint32_t tag = CertificateTag(slot);
@@ -191,7 +193,8 @@ Result<void> PivClient::AuthenticateManagementKey(const ManagementKey& key, Mgmt
   KW_ASSIGN_OR_RETURN(ResponseApdu r1, Send({0x00, 0x87, alg, 0x9B, req, 256}));
   if (!r1.sw.ok()) {
     Error e = StatusWordError(r1.sw, "GENERAL AUTHENTICATE (management key, step 1)");
-    if (r1.sw.value() == 0x6A80 || r1.sw.value() == 0x6A86) e.code = ErrorCode::kPivUnsupportedAlgorithm;
+    if (r1.sw.value() == 0x6A80 || r1.sw.value() == 0x6A86)
+      e.code = ErrorCode::kPivUnsupportedAlgorithm;
     return Fail(std::move(e));
   }
   auto outer = ParseSingleTlv(r1.data);
@@ -274,10 +277,17 @@ Result<Bytes> Pkcs1v15Pad(HashAlgorithm hash, ByteSpan digest, size_t modulus_by
                                         0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
   ByteSpan prefix;
   switch (hash) {
-    case HashAlgorithm::kSha256: prefix = kSha256; break;
-    case HashAlgorithm::kSha384: prefix = kSha384; break;
-    case HashAlgorithm::kSha512: prefix = kSha512; break;
-    default: return Fail(ErrorCode::kInsecureAlgorithmRefused, "RSA signing needs SHA-2");
+    case HashAlgorithm::kSha256:
+      prefix = kSha256;
+      break;
+    case HashAlgorithm::kSha384:
+      prefix = kSha384;
+      break;
+    case HashAlgorithm::kSha512:
+      prefix = kSha512;
+      break;
+    default:
+      return Fail(ErrorCode::kInsecureAlgorithmRefused, "RSA signing needs SHA-2");
   }
   if (digest.size() != DigestSize(hash)) return Fail(ErrorCode::kInvalidArgument, "digest size");
   size_t t_len = prefix.size() + digest.size();
@@ -319,7 +329,8 @@ Result<PivPublicKey> PivClient::GenerateKey(Slot slot, Algorithm alg) {
                       Send({0x00, 0x47, 0x00, static_cast<uint8_t>(slot), data, 256}));
   if (!r.sw.ok()) {
     Error e = StatusWordError(r.sw, "GENERATE ASYMMETRIC KEY PAIR");
-    if (r.sw.value() == 0x6A80 || r.sw.value() == 0x6A86) e.code = ErrorCode::kPivUnsupportedAlgorithm;
+    if (r.sw.value() == 0x6A80 || r.sw.value() == 0x6A86)
+      e.code = ErrorCode::kPivUnsupportedAlgorithm;
     return Fail(std::move(e));
   }
   return PivPublicKey::Parse(alg, r.data);

@@ -23,14 +23,29 @@ Result<Chuid> Chuid::Parse(ByteSpan contents) {
   Chuid c;
   for (const Tlv& t : *tlvs) {
     switch (t.tag) {
-      case 0x30: c.fasc_n = ToBytes(t.value); break;
-      case 0x32: c.organization_id = ToBytes(t.value); break;
-      case 0x33: c.duns = ToBytes(t.value); break;
-      case 0x34: c.guid = ToBytes(t.value); break;
-      case 0x35: c.expiration = std::string(AsChars(t.value)); break;
-      case 0x36: c.cardholder_uuid = ToBytes(t.value); break;
-      case 0x3E: c.signature = ToBytes(t.value); break;
-      default: break;  // buffer length (EE), authentication key map (3D), FE, ...
+      case 0x30:
+        c.fasc_n = ToBytes(t.value);
+        break;
+      case 0x32:
+        c.organization_id = ToBytes(t.value);
+        break;
+      case 0x33:
+        c.duns = ToBytes(t.value);
+        break;
+      case 0x34:
+        c.guid = ToBytes(t.value);
+        break;
+      case 0x35:
+        c.expiration = std::string(AsChars(t.value));
+        break;
+      case 0x36:
+        c.cardholder_uuid = ToBytes(t.value);
+        break;
+      case 0x3E:
+        c.signature = ToBytes(t.value);
+        break;
+      default:
+        break;  // buffer length (EE), authentication key map (3D), FE, ...
     }
   }
   if (c.fasc_n.empty() || c.guid.size() != 16) {
@@ -66,7 +81,8 @@ Chuid Chuid::ForTestCard(ByteSpan guid, std::string expiration) {
 
 Result<CertificateObject> CertificateObject::Parse(ByteSpan contents) {
   auto tlvs = ParseTlvs(contents);
-  if (!tlvs) return Fail(ErrorCode::kPivObjectMalformed, "certificate object: " + tlvs.error().detail);
+  if (!tlvs)
+    return Fail(ErrorCode::kPivObjectMalformed, "certificate object: " + tlvs.error().detail);
   auto cert = FindTlv(*tlvs, 0x70);
   if (!cert || cert->empty()) {
     return Fail(ErrorCode::kPivObjectMalformed, "certificate object without certificate (70)");

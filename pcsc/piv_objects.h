@@ -30,10 +30,10 @@ struct Chuid {
   Bytes fasc_n;
   Bytes organization_id;
   Bytes duns;
-  Bytes guid;             // 16 bytes
+  Bytes guid;              // 16 bytes
   std::string expiration;  // "YYYYMMDD"
   Bytes cardholder_uuid;
-  Bytes signature;        // issuer asymmetric signature (may be empty on test cards)
+  Bytes signature;  // issuer asymmetric signature (may be empty on test cards)
 
   static Result<Chuid> Parse(ByteSpan contents);
   Bytes Encode() const;

@@ -6,12 +6,18 @@ namespace keyward::pcsc::piv {
 
 std::optional<Slot> SlotFromByte(uint8_t b) {
   switch (b) {
-    case 0x9A: return Slot::kAuthentication;
-    case 0x9B: return Slot::kManagement;
-    case 0x9C: return Slot::kSignature;
-    case 0x9D: return Slot::kKeyManagement;
-    case 0x9E: return Slot::kCardAuthentication;
-    default: return std::nullopt;
+    case 0x9A:
+      return Slot::kAuthentication;
+    case 0x9B:
+      return Slot::kManagement;
+    case 0x9C:
+      return Slot::kSignature;
+    case 0x9D:
+      return Slot::kKeyManagement;
+    case 0x9E:
+      return Slot::kCardAuthentication;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -27,11 +33,16 @@ std::optional<Slot> SlotFromName(std::string_view name) {
 
 std::string_view SlotName(Slot s) {
   switch (s) {
-    case Slot::kAuthentication: return "9a";
-    case Slot::kManagement: return "9b";
-    case Slot::kSignature: return "9c";
-    case Slot::kKeyManagement: return "9d";
-    case Slot::kCardAuthentication: return "9e";
+    case Slot::kAuthentication:
+      return "9a";
+    case Slot::kManagement:
+      return "9b";
+    case Slot::kSignature:
+      return "9c";
+    case Slot::kKeyManagement:
+      return "9d";
+    case Slot::kCardAuthentication:
+      return "9e";
   }
   return "??";
 }
@@ -39,28 +50,45 @@ std::string_view SlotName(Slot s) {
 std::optional<Algorithm> AlgorithmFromByte(uint8_t b) {
   switch (b) {
     case 0x00:  // SP 800-78: 00 is 3DES-ECB too
-    case 0x03: return Algorithm::kTripleDes;
-    case 0x06: return Algorithm::kRsa1024;
-    case 0x07: return Algorithm::kRsa2048;
-    case 0x08: return Algorithm::kAes128;
-    case 0x0A: return Algorithm::kAes192;
-    case 0x0C: return Algorithm::kAes256;
-    case 0x11: return Algorithm::kEccP256;
-    case 0x14: return Algorithm::kEccP384;
-    default: return std::nullopt;
+    case 0x03:
+      return Algorithm::kTripleDes;
+    case 0x06:
+      return Algorithm::kRsa1024;
+    case 0x07:
+      return Algorithm::kRsa2048;
+    case 0x08:
+      return Algorithm::kAes128;
+    case 0x0A:
+      return Algorithm::kAes192;
+    case 0x0C:
+      return Algorithm::kAes256;
+    case 0x11:
+      return Algorithm::kEccP256;
+    case 0x14:
+      return Algorithm::kEccP384;
+    default:
+      return std::nullopt;
   }
 }
 
 std::string_view AlgorithmName(Algorithm a) {
   switch (a) {
-    case Algorithm::kTripleDes: return "3des";
-    case Algorithm::kRsa1024: return "rsa1024";
-    case Algorithm::kRsa2048: return "rsa2048";
-    case Algorithm::kAes128: return "aes128";
-    case Algorithm::kAes192: return "aes192";
-    case Algorithm::kAes256: return "aes256";
-    case Algorithm::kEccP256: return "eccp256";
-    case Algorithm::kEccP384: return "eccp384";
+    case Algorithm::kTripleDes:
+      return "3des";
+    case Algorithm::kRsa1024:
+      return "rsa1024";
+    case Algorithm::kRsa2048:
+      return "rsa2048";
+    case Algorithm::kAes128:
+      return "aes128";
+    case Algorithm::kAes192:
+      return "aes192";
+    case Algorithm::kAes256:
+      return "aes256";
+    case Algorithm::kEccP256:
+      return "eccp256";
+    case Algorithm::kEccP384:
+      return "eccp384";
   }
   return "unknown";
 }
@@ -74,25 +102,36 @@ bool IsRsa(Algorithm a) { return a == Algorithm::kRsa1024 || a == Algorithm::kRs
 
 size_t AlgorithmBlockSize(Algorithm a) {
   switch (a) {
-    case Algorithm::kTripleDes: return 8;
+    case Algorithm::kTripleDes:
+      return 8;
     case Algorithm::kAes128:
     case Algorithm::kAes192:
-    case Algorithm::kAes256: return 16;
-    case Algorithm::kRsa1024: return 128;
-    case Algorithm::kRsa2048: return 256;
-    case Algorithm::kEccP256: return 32;
-    case Algorithm::kEccP384: return 48;
+    case Algorithm::kAes256:
+      return 16;
+    case Algorithm::kRsa1024:
+      return 128;
+    case Algorithm::kRsa2048:
+      return 256;
+    case Algorithm::kEccP256:
+      return 32;
+    case Algorithm::kEccP384:
+      return 48;
   }
   return 0;
 }
 
 uint32_t CertificateTag(Slot s) {
   switch (s) {
-    case Slot::kAuthentication: return kTagCertAuthentication;
-    case Slot::kSignature: return kTagCertSignature;
-    case Slot::kKeyManagement: return kTagCertKeyManagement;
-    case Slot::kCardAuthentication: return kTagCertCardAuthentication;
-    case Slot::kManagement: break;
+    case Slot::kAuthentication:
+      return kTagCertAuthentication;
+    case Slot::kSignature:
+      return kTagCertSignature;
+    case Slot::kKeyManagement:
+      return kTagCertKeyManagement;
+    case Slot::kCardAuthentication:
+      return kTagCertCardAuthentication;
+    case Slot::kManagement:
+      break;
   }
   return 0;
 }

@@ -13,9 +13,9 @@ namespace keyward::pcsc::piv {
 
 // A000000308 00001000 0100 (Part 1 §2.2). SELECT uses the first 9 bytes (right-truncated).
 inline constexpr std::array<uint8_t, 11> kPivAid = {0xA0, 0x00, 0x00, 0x03, 0x08, 0x00,
-                                                   0x00, 0x10, 0x00, 0x01, 0x00};
+                                                    0x00, 0x10, 0x00, 0x01, 0x00};
 inline constexpr std::array<uint8_t, 9> kPivAidTruncated = {0xA0, 0x00, 0x00, 0x03, 0x08,
-                                                           0x00, 0x00, 0x10, 0x00};
+                                                            0x00, 0x00, 0x10, 0x00};
 
 // Key references.
 enum class Slot : uint8_t {
@@ -54,9 +54,9 @@ size_t AlgorithmBlockSize(Algorithm a);
 // Data object tags (3 bytes, 5FC1xx) and the discovery object (7E).
 inline constexpr uint32_t kTagCardCapabilityContainer = 0x5FC107;
 inline constexpr uint32_t kTagChuid = 0x5FC102;
-inline constexpr uint32_t kTagCertAuthentication = 0x5FC105;   // 9A
-inline constexpr uint32_t kTagCertSignature = 0x5FC10A;        // 9C
-inline constexpr uint32_t kTagCertKeyManagement = 0x5FC10B;    // 9D
+inline constexpr uint32_t kTagCertAuthentication = 0x5FC105;      // 9A
+inline constexpr uint32_t kTagCertSignature = 0x5FC10A;           // 9C
+inline constexpr uint32_t kTagCertKeyManagement = 0x5FC10B;       // 9D
 inline constexpr uint32_t kTagCertCardAuthentication = 0x5FC101;  // 9E
 inline constexpr uint32_t kTagKeyHistory = 0x5FC10C;
 inline constexpr uint32_t kTagPrintedInformation = 0x5FC109;

@@ -38,7 +38,8 @@ std::string ScardName(long rv) {
     KW_SCARD_NAME(SCARD_W_RESET_CARD)
     KW_SCARD_NAME(SCARD_W_REMOVED_CARD)
 #undef KW_SCARD_NAME
-    default: break;
+    default:
+      break;
   }
   char buf[32];
   std::snprintf(buf, sizeof(buf), "SCARD_0x%08lX", static_cast<unsigned long>(rv) & 0xffffffffUL);
@@ -49,23 +50,48 @@ Error ScardError(long rv, std::string what) {
   ErrorCode code = ErrorCode::kPcscInternal;
   switch (rv) {
     case SCARD_E_NO_SERVICE:
-    case SCARD_E_SERVICE_STOPPED: code = ErrorCode::kPcscNoService; break;
-    case SCARD_E_NO_READERS_AVAILABLE: code = ErrorCode::kPcscNoReaders; break;
-    case SCARD_E_READER_UNAVAILABLE: code = ErrorCode::kPcscReaderUnavailable; break;
-    case SCARD_E_UNKNOWN_READER: code = ErrorCode::kPcscReaderNotFound; break;
-    case SCARD_E_NO_SMARTCARD: code = ErrorCode::kPcscNoCard; break;
-    case SCARD_W_REMOVED_CARD: code = ErrorCode::kPcscCardRemoved; break;
-    case SCARD_W_RESET_CARD: code = ErrorCode::kPcscCardReset; break;
-    case SCARD_E_SHARING_VIOLATION: code = ErrorCode::kPcscSharingViolation; break;
-    case SCARD_E_TIMEOUT: code = ErrorCode::kPcscTimeout; break;
-    case SCARD_E_CANCELLED: code = ErrorCode::kPcscCancelled; break;
-    case SCARD_E_PROTO_MISMATCH: code = ErrorCode::kPcscProtocolMismatch; break;
+    case SCARD_E_SERVICE_STOPPED:
+      code = ErrorCode::kPcscNoService;
+      break;
+    case SCARD_E_NO_READERS_AVAILABLE:
+      code = ErrorCode::kPcscNoReaders;
+      break;
+    case SCARD_E_READER_UNAVAILABLE:
+      code = ErrorCode::kPcscReaderUnavailable;
+      break;
+    case SCARD_E_UNKNOWN_READER:
+      code = ErrorCode::kPcscReaderNotFound;
+      break;
+    case SCARD_E_NO_SMARTCARD:
+      code = ErrorCode::kPcscNoCard;
+      break;
+    case SCARD_W_REMOVED_CARD:
+      code = ErrorCode::kPcscCardRemoved;
+      break;
+    case SCARD_W_RESET_CARD:
+      code = ErrorCode::kPcscCardReset;
+      break;
+    case SCARD_E_SHARING_VIOLATION:
+      code = ErrorCode::kPcscSharingViolation;
+      break;
+    case SCARD_E_TIMEOUT:
+      code = ErrorCode::kPcscTimeout;
+      break;
+    case SCARD_E_CANCELLED:
+      code = ErrorCode::kPcscCancelled;
+      break;
+    case SCARD_E_PROTO_MISMATCH:
+      code = ErrorCode::kPcscProtocolMismatch;
+      break;
     case SCARD_E_NOT_TRANSACTED:
     case SCARD_E_COMM_DATA_LOST:
     case SCARD_F_COMM_ERROR:
     case SCARD_W_UNRESPONSIVE_CARD:
-    case SCARD_W_UNPOWERED_CARD: code = ErrorCode::kPcscCommError; break;
-    default: break;
+    case SCARD_W_UNPOWERED_CARD:
+      code = ErrorCode::kPcscCommError;
+      break;
+    default:
+      break;
   }
   std::string detail = std::move(what);
   detail += ": ";

@@ -35,7 +35,7 @@ Result<ResponseApdu> Transceive(ApduChannel& channel, const CommandApdu& command
   int rounds = 0;
   while (r.sw.bytes_remaining()) {
     if (++rounds > kMaxGetResponse) return Fail(ErrorCode::kApduMalformed, "61xx loop");
-    CommandApdu get{static_cast<uint8_t>(command.cla & 0x0f), 0xC0, 0, 0, {},
+    CommandApdu get{static_cast<uint8_t>(command.cla & 0x0f),          0xC0, 0, 0, {},
                     r.sw.sw2() == 0 ? size_t{256} : size_t{r.sw.sw2()}};
     KW_ASSIGN_OR_RETURN(r, SendOne(channel, get, LengthForm::kShort));
     if (r.sw.wrong_le()) {

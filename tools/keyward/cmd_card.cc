@@ -66,9 +66,10 @@ int ReportError(const Error& error, bool json, const std::string& command) {
                             : error.ToString();
   std::cerr << "keyward card " << command << ": " << message << "\n";
   if (json) {
-    PrintJson({{"error", {{"code", std::string(ErrorCodeName(error.code))},
-                          {"message", message},
-                          {"native", error.native}}}});
+    PrintJson({{"error",
+                {{"code", std::string(ErrorCodeName(error.code))},
+                 {"message", message},
+                 {"native", error.native}}}});
   }
   return ExitCodeFor(error.code);
 }

@@ -116,8 +116,8 @@ void PrintText(const nlohmann::json& j) {
     return;
   }
   if (piv.contains("chuid")) {
-    std::cout << "chuid guid:  " << piv["chuid"]["guid"].get<std::string>()
-              << "  expires " << piv["chuid"]["expiration"].get<std::string>() << "\n";
+    std::cout << "chuid guid:  " << piv["chuid"]["guid"].get<std::string>() << "  expires "
+              << piv["chuid"]["expiration"].get<std::string>() << "\n";
   }
   if (piv.contains("pin")) {
     std::cout << "pin:         " << piv["pin"]["retries_left"].get<int>() << " tries left"
@@ -132,8 +132,8 @@ void PrintText(const nlohmann::json& j) {
     if (c.contains("subject")) {
       std::cout << c["subject"].get<std::string>() << "\n             issuer "
                 << c["issuer"].get<std::string>() << "\n             valid "
-                << c["not_before"].get<std::string>() << " .. "
-                << c["not_after"].get<std::string>() << "\n";
+                << c["not_before"].get<std::string>() << " .. " << c["not_after"].get<std::string>()
+                << "\n";
     } else {
       std::cout << "unreadable certificate\n";
     }

@@ -115,7 +115,12 @@ Result<void> CardState::Save(const std::string& path) const {
                       {"pkcs8", HexEncode(ByteSpan(der, static_cast<size_t>(len)))}};
     OPENSSL_clear_free(der, static_cast<size_t>(len));
   }
-  std::string text = j.dump(1);  // mkstemp creates the file with mode 0600
+  std::string text = j.dump(1);  // holds PINs and keys: wiped below
+  struct Wiper {
+    std::string& s;
+    ~Wiper() { OPENSSL_cleanse(s.data(), s.size()); }
+  } wipe_text{text};
+  // mkstemp creates the file with mode 0600.
   std::string tmp = path + ".tmp.XXXXXX";
   int fd = mkstemp(tmp.data());
   if (fd < 0) return Fail(ErrorCode::kStoreIo, std::string("mkstemp: ") + std::strerror(errno));

@@ -31,7 +31,7 @@ struct CardState {
   int puk_retries = 3;
   int puk_max_retries = 3;
   pcsc::piv::Algorithm mgmt_algorithm = pcsc::piv::Algorithm::kTripleDes;
-  SecretBytes mgmt_key;  // defaults to 0102..08 x3
+  SecretBytes mgmt_key;               // defaults to 0102..08 x3
   std::map<uint32_t, Bytes> objects;  // tag → contents (inside 53)
   std::map<uint8_t, SlotKey> keys;    // slot → key
 

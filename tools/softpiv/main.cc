@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     }
   }
   if (card_options.state_path.empty()) return Usage();
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);

@@ -42,9 +42,7 @@ Bytes Unpad(ByteSpan padded) {
   return out;
 }
 
-uint16_t Counter(int retries) {
-  return static_cast<uint16_t>(0x63C0 | std::clamp(retries, 0, 15));
-}
+uint16_t Counter(int retries) { return static_cast<uint16_t>(0x63C0 | std::clamp(retries, 0, 15)); }
 
 uint32_t TagFromBytes(ByteSpan b) {
   uint32_t t = 0;
@@ -153,15 +151,24 @@ ResponseApdu SoftPivCard::Dispatch(const CommandApdu& c, bool* vanish) {
   }
   if (c.cla != 0x00) return Sw(StatusWord::kClaNotSupported);
   switch (c.ins) {
-    case 0xA4: return Select(c);
-    case 0xCB: return GetData(c);
-    case 0x20: return Verify(c);
-    case 0x24: return ChangeReference(c);
-    case 0x2C: return ResetRetryCounter(c);
-    case 0x87: return GeneralAuthenticate(c, vanish);
-    case 0x47: return Generate(c);
-    case 0xDB: return PutData(c);
-    default: return Sw(StatusWord::kInsNotSupported);
+    case 0xA4:
+      return Select(c);
+    case 0xCB:
+      return GetData(c);
+    case 0x20:
+      return Verify(c);
+    case 0x24:
+      return ChangeReference(c);
+    case 0x2C:
+      return ResetRetryCounter(c);
+    case 0x87:
+      return GeneralAuthenticate(c, vanish);
+    case 0x47:
+      return Generate(c);
+    case 0xDB:
+      return PutData(c);
+    default:
+      return Sw(StatusWord::kInsNotSupported);
   }
 }
 
@@ -300,7 +307,8 @@ ResponseApdu SoftPivCard::GeneralAuthenticate(const CommandApdu& c, bool* vanish
 
   if (c.p2 == 0x9B) {
     if (*alg != state_.mgmt_algorithm) return Sw(StatusWord::kIncorrectP1P2);
-    auto key = piv::ManagementKey::Create(state_.mgmt_algorithm, SecretBytes(state_.mgmt_key.reveal()));
+    auto key =
+        piv::ManagementKey::Create(state_.mgmt_algorithm, SecretBytes(state_.mgmt_key.reveal()));
     if (!key) return Sw(kSwMemoryFailure);
     size_t bs = key->block_size();
     if (witness && witness->empty() && !challenge && !response) {  // mutual, step 1

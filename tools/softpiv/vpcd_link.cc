@@ -74,7 +74,8 @@ SessionEnd Serve(int fd, SoftPivCard& card, const std::atomic<bool>& stop) {
   while (true) {
     uint8_t len[2];
     ReadStatus s = ReadExact(fd, len, 2, stop);
-    if (s != ReadStatus::kOk) return s == ReadStatus::kStopped ? SessionEnd::kStopped : SessionEnd::kClosed;
+    if (s != ReadStatus::kOk)
+      return s == ReadStatus::kStopped ? SessionEnd::kStopped : SessionEnd::kClosed;
     size_t n = static_cast<size_t>(len[0] << 8 | len[1]);
     buf.resize(n);
     if (n > 0) {
@@ -93,7 +94,8 @@ SessionEnd Serve(int fd, SoftPivCard& card, const std::atomic<bool>& stop) {
         case 0x04:
           if (!WriteMessage(fd, SoftPivCard::Atr())) return SessionEnd::kClosed;
           break;
-        default: break;
+        default:
+          break;
       }
       continue;
     }

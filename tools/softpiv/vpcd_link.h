@@ -26,7 +26,8 @@ struct VpcdOptions {
 
 // Serves `card` on vpcd until `stop` becomes true (checked at least every 200 ms) or, with the
 // card's remove-during-sign hook, until the card vanished. Returns Ok on a requested stop.
-Result<void> ServeVpcd(SoftPivCard& card, const VpcdOptions& options, const std::atomic<bool>& stop);
+Result<void> ServeVpcd(SoftPivCard& card, const VpcdOptions& options,
+                       const std::atomic<bool>& stop);
 
 }  // namespace keyward::softpiv
 

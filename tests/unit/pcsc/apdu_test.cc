@@ -74,6 +74,8 @@ TEST(ApduTest, ParseRejections) {
   EXPECT_EQ(CommandApdu::Parse(Hex("00A4040005AABB")).error().code, ErrorCode::kApduMalformed);
   EXPECT_EQ(CommandApdu::Parse(Hex("00A404000000000101")).error().code, ErrorCode::kApduMalformed);
   EXPECT_EQ(CommandApdu::Parse(Hex("00A4040000000301")).error().code, ErrorCode::kApduMalformed);
+  // Found by fuzz_apdu_response: a 2-byte body starting with 00 (truncated extended length).
+  EXPECT_EQ(CommandApdu::Parse(Hex("00A404000001")).error().code, ErrorCode::kApduMalformed);
 }
 
 TEST(ApduTest, ChainSplitsWithChainingBit) {

@@ -57,8 +57,8 @@ TEST(AtrTest, InverseConvention) {
 TEST(AtrTest, Rejections) {
   EXPECT_EQ(Atr::Parse(Hex("3B")).error().code, ErrorCode::kAtrMalformed);
   EXPECT_EQ(Atr::Parse(Hex("3A00")).error().code, ErrorCode::kAtrMalformed);
-  EXPECT_EQ(Atr::Parse(Hex("3B8B80")).error().code, ErrorCode::kAtrMalformed);  // truncated TD
-  EXPECT_EQ(Atr::Parse(Hex("3B0214")).error().code, ErrorCode::kAtrMalformed);  // historical
+  EXPECT_EQ(Atr::Parse(Hex("3B8B80")).error().code, ErrorCode::kAtrMalformed);      // truncated TD
+  EXPECT_EQ(Atr::Parse(Hex("3B0214")).error().code, ErrorCode::kAtrMalformed);      // historical
   EXPECT_EQ(Atr::Parse(Hex("3B02145000")).error().code, ErrorCode::kAtrMalformed);  // trailing
   EXPECT_EQ(Atr::Parse(Hex("3B8B800180F9A00000030800001000")).error().code,
             ErrorCode::kAtrMalformed);  // TCK missing

@@ -86,7 +86,8 @@ int VpcdPort() {
 
 std::string SoftReader() { return "Virtual PCD 00 00"; }
 
-Result<ChildProcess> StartSoftCard(const std::string& state, const std::vector<std::string>& extra) {
+Result<ChildProcess> StartSoftCard(const std::string& state,
+                                   const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {SoftPivBinary(), "--state", state, "--port",
                                    std::to_string(VpcdPort())};
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -123,9 +124,10 @@ Result<void> StopWrapperPcscd() {
   return Fail(ErrorCode::kTimeout, "pcscd did not stop");
 }
 
-Result<ChildProcess> StartPcscd() {
-  const char* conf = std::getenv("KEYWARD_PCSCD_CONFIG");
-  if (!conf) return Fail(ErrorCode::kInvalidArgument, "KEYWARD_PCSCD_CONFIG not set");
+Result<ChildProcess> StartPcscd(const std::string& config_dir) {
+  const char* env = std::getenv("KEYWARD_PCSCD_CONFIG");
+  std::string conf = config_dir.empty() ? (env ? env : "") : config_dir;
+  if (conf.empty()) return Fail(ErrorCode::kInvalidArgument, "KEYWARD_PCSCD_CONFIG not set");
   // Leftovers of a killed daemon would make the new one refuse to start.
   unlink("/run/pcscd/pcscd.comm");
   unlink("/run/pcscd/pcscd.pid");

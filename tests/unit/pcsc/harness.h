@@ -56,13 +56,15 @@ std::string SoftReader();
 Result<ChildProcess> StartSoftCard(const std::string& state,
                                    const std::vector<std::string>& extra = {});
 // Waits until the software reader shows a card (present = true) or none, bounded by `timeout`.
-Result<void> WaitForCard(bool present, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+Result<void> WaitForCard(bool present,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 // Stops the pcscd the wrapper started (SIGTERM, reaped by the wrapper) and waits for its socket to
 // go away.
 Result<void> StopWrapperPcscd();
-// Starts a pcscd of our own with the wrapper's reader configuration and waits for its socket.
-Result<ChildProcess> StartPcscd();
+// Starts a pcscd of our own with the wrapper's reader configuration (or `config_dir`) and waits
+// for its socket.
+Result<ChildProcess> StartPcscd(const std::string& config_dir = "");
 
 // A certificate for `subject_key` (subject CN=`cn`) signed by a throwaway P-256 issuer.
 Result<Bytes> MakeCertificate(EVP_PKEY* subject_key, const std::string& cn);

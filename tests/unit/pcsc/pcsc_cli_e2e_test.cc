@@ -1,7 +1,6 @@
 // `keyward card readers|watch|info` against the software card on a real pcscd, and the one clear
 // sentence (exit 3) when pcscd is not running. Own executable: it stops the wrapper's pcscd last.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -80,7 +79,8 @@ TEST(PcscCliE2eTest, ReadersWatchInfoAndMissingPcscd) {
 
   // watch: the card present first, then its removal (bounded by --timeout).
   auto watcher = testing::ChildProcess::Spawn(
-      {"sh", "-c", "exec " + Keyward() + " card watch --json --timeout 60 > " + dir.File("watch.out")});
+      {"sh", "-c",
+       "exec " + Keyward() + " card watch --json --timeout 60 > " + dir.File("watch.out")});
   ASSERT_TRUE(watcher);
   // Wait for the initial line, then pull the card.
   std::string lines;

@@ -190,6 +190,20 @@ TEST_F(PcscE2eTest, ApduChainingGetResponseAndWrongLe) {
   ASSERT_TRUE(full);
   EXPECT_TRUE(full->sw.ok());
   EXPECT_EQ(full->data, piv::WrapDataObject(obj));
+
+  // Extended lengths: the same object written in ONE extended APDU and read back with an
+  // extended Le (no chaining, no 61xx).
+  Bytes put;
+  AppendTlv(put, 0x5C, Bytes{0x5F, 0xC1, 0x0B});
+  AppendTlv(put, 0x53, obj);
+  auto ext_put = Transceive(card, {0x00, 0xDB, 0x3F, 0xFF, put, 0}, {LengthForm::kExtended});
+  ASSERT_TRUE(ext_put) << ext_put.error().ToString();
+  EXPECT_TRUE(ext_put->sw.ok()) << ext_put->sw.Name();
+  auto ext_get = Transceive(card, {0x00, 0xCB, 0x3F, 0xFF, {0x5C, 0x03, 0x5F, 0xC1, 0x0B}, 65536},
+                            {LengthForm::kExtended});
+  ASSERT_TRUE(ext_get) << ext_get.error().ToString();
+  EXPECT_TRUE(ext_get->sw.ok());
+  EXPECT_EQ(ext_get->data, piv::WrapDataObject(obj));
 }
 
 bool VerifySignature(const piv::PivPublicKey& pub, HashAlgorithm hash, ByteSpan message,
@@ -254,8 +268,8 @@ TEST_F(PcscE2eTest, GenerateSignAndCertificatesForEverySlotAlgorithm) {
     EXPECT_FALSE(VerifySignature(*pub, c.hash, other, *sig));
   }
   // A wrong algorithm for the slot's key is refused by the card.
-  auto wrong = client->SignDigest(Slot::kAuthentication, Algorithm::kEccP384, HashAlgorithm::kSha384,
-                                  Digest(HashAlgorithm::kSha384, message));
+  auto wrong = client->SignDigest(Slot::kAuthentication, Algorithm::kEccP384,
+                                  HashAlgorithm::kSha384, Digest(HashAlgorithm::kSha384, message));
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(wrong.error().native, 0x6A86u);
@@ -296,8 +310,8 @@ TEST_F(PcscE2eTest, AesManagementKeysMutualAndExternal) {
     Algorithm alg;
     size_t len;
   };
-  for (Case c : {Case{Algorithm::kAes128, 16}, Case{Algorithm::kAes192, 24},
-                 Case{Algorithm::kAes256, 32}}) {
+  for (Case c :
+       {Case{Algorithm::kAes128, 16}, Case{Algorithm::kAes192, 24}, Case{Algorithm::kAes256, 32}}) {
     SCOPED_TRACE(std::string(piv::AlgorithmName(c.alg)));
     Bytes key_bytes(c.len);
     for (size_t i = 0; i < c.len; ++i) key_bytes[i] = static_cast<uint8_t>(0x40 + i);

@@ -3,6 +3,8 @@
 // replaces the wrapper's pcscd.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "keyward/pcsc.h"
 #include "tests/unit/pcsc/harness.h"
 
@@ -56,6 +58,43 @@ TEST(PcscRestartE2eTest, PcscdKilledAndRestartedNextOperationSucceeds) {
   EXPECT_TRUE(removed);
   client->reset();
   pcscd->Stop();
+}
+
+// vpcd readers are static, so reader arrival/removal is provoked by restarting pcscd with a reader
+// of another name: the monitor re-establishes its context and reports the difference.
+TEST(PcscRestartE2eTest, MonitorReportsReadersAddedAndRemovedAcrossRestart) {
+  (void)testing::StopWrapperPcscd();  // may already be stopped by the test above
+  auto first = testing::StartPcscd();
+  ASSERT_TRUE(first) << first.error().ToString();
+  auto monitor = Monitor::Create();
+  ASSERT_TRUE(monitor);
+  auto snapshot = (*monitor)->Snapshot();
+  ASSERT_TRUE(snapshot);
+  ASSERT_FALSE(snapshot->empty());
+  auto quiet = (*monitor)->Wait(100ms);  // baseline taken, nothing happened
+  ASSERT_FALSE(quiet);
+  EXPECT_EQ(quiet.error().code, ErrorCode::kPcscTimeout);
+
+  testing::TempDir conf;
+  {
+    std::ofstream f(conf.File("other"));
+    f << "FRIENDLYNAME \"Other PCD\"\nDEVICENAME /dev/null:0x8C8B\n"
+      << "LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x8C8B\n";
+  }
+  first->Stop();
+  auto second = testing::StartPcscd(conf.path());
+  ASSERT_TRUE(second) << second.error().ToString();
+
+  bool removed = false, added = false;
+  for (int i = 0; i < 20 && !(removed && added); ++i) {
+    auto e = (*monitor)->Wait(15s);
+    ASSERT_TRUE(e) << e.error().ToString();
+    if (e->type == EventType::kReaderRemoved && e->reader == testing::SoftReader()) removed = true;
+    if (e->type == EventType::kReaderAdded && e->reader == "Other PCD 00 00") added = true;
+  }
+  EXPECT_TRUE(removed);
+  EXPECT_TRUE(added);
+  second->Stop();
 }
 
 }  // namespace

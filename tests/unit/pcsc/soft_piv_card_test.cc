@@ -42,7 +42,11 @@ class SoftPivCardTest : public ::testing::Test {
 TEST_F(SoftPivCardTest, SelectAnswersApplicationPropertyTemplate) {
   auto r = card_.Process(Hex("00A4040009A0000003080000100000"));
   ASSERT_TRUE(r);
-  EXPECT_EQ(HexEncode(*r), "6111" "4f06000010000100" "79074f05a000000308" "9000");
+  EXPECT_EQ(HexEncode(*r),
+            "6111"
+            "4f06000010000100"
+            "79074f05a000000308"
+            "9000");
   EXPECT_EQ(Sw("00A4040005A000000309"), 0x6A82);  // another application
 }
 
@@ -98,7 +102,9 @@ TEST_F(SoftPivCardTest, ManagementOperationsNeedTheKey) {
   EXPECT_EQ(Sw("00479A0005AC03800111"), 0x6982);
   EXPECT_EQ(Sw("00DB3FFF085C035FC102530101"), 0x6982);
   // Step 2 of an authentication that never started.
-  EXPECT_EQ(Sw("0087039B167C14800800000000000000008108" "0000000000000000"), 0x6982);
+  EXPECT_EQ(Sw("0087039B167C14800800000000000000008108"
+               "0000000000000000"),
+            0x6982);
   EXPECT_EQ(Sw("0087039B0C7C0A82080000000000000000"), 0x6985);
   EXPECT_EQ(Sw("0087089B047C028000"), 0x6A86);  // AES on a 3DES card
   EXPECT_EQ(Sw("0087119A0A7C088200810401020304"),

@@ -92,8 +92,7 @@ TEST(TransceiveTest, ExtendedFormSendsOneApdu) {
   Bytes cmd = Hex("00DB3FFF00012C");
   cmd.insert(cmd.end(), 300, 0x02);
   ch.steps = {{cmd, Hex("9000")}};
-  auto r = Transceive(ch, {0x00, 0xDB, 0x3F, 0xFF, Bytes(300, 0x02), 0},
-                      {LengthForm::kExtended});
+  auto r = Transceive(ch, {0x00, 0xDB, 0x3F, 0xFF, Bytes(300, 0x02), 0}, {LengthForm::kExtended});
   ASSERT_TRUE(r);
   EXPECT_EQ(ch.sent.size(), 1u);
 }
@@ -113,10 +112,9 @@ TEST(TransceiveTest, Rejections) {
             ErrorCode::kApduMalformed);
 
   ScriptedChannel unused;
-  EXPECT_EQ(Transceive(unused, {0, 0xDB, 0, 0, Bytes(70000), 0}, {LengthForm::kExtended})
-                .error()
-                .code,
-            ErrorCode::kApduTooLong);
+  EXPECT_EQ(
+      Transceive(unused, {0, 0xDB, 0, 0, Bytes(70000), 0}, {LengthForm::kExtended}).error().code,
+      ErrorCode::kApduTooLong);
 }
 
 }  // namespace
