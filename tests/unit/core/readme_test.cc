@@ -15,10 +15,15 @@ TEST(ReadmeTest, NamesEveryErrorCode) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string readme = ss.str();
-#define KW_ERROR(name, value, text) \
-  EXPECT_NE(readme.find("`" text "`"), std::string::npos) << text << " is not in README.md";
+  static constexpr std::string_view kNames[] = {
+#define KW_ERROR(name, value, text) text,
 #include "keyward/error_codes.inc"
 #undef KW_ERROR
+  };
+  for (std::string_view name : kNames) {
+    EXPECT_NE(readme.find("`" + std::string(name) + "`"), std::string::npos)
+        << name << " is not in README.md";
+  }
 }
 
 }  // namespace

@@ -50,17 +50,30 @@ TEST(ResultTest, CopyMoveAssign) {
   EXPECT_EQ(*c, "x");
 }
 
+struct CodeRow {
+  ErrorCode code;
+  int value;
+  std::string_view name;
+};
+constexpr CodeRow kAllCodes[] = {
+#define KW_ERROR(name, value, text) {ErrorCode::name, value, text},
+#include "keyward/error_codes.inc"
+#undef KW_ERROR
+};
+
 TEST(ErrorCodeTest, NamesAreUniqueSnakeCaseAndRoundTrip) {
   std::set<std::string_view> names;
   std::set<int> values;
-#define KW_ERROR(name, value, text)                                           \
-  EXPECT_TRUE(names.insert(text).second) << text;                             \
-  EXPECT_TRUE(values.insert(value).second) << value;                          \
-  EXPECT_EQ(ErrorCodeName(ErrorCode::name), std::string_view(text));          \
-  EXPECT_EQ(ErrorCodeFromName(text), ErrorCode::name);                        \
-  for (char ch : std::string_view(text)) EXPECT_TRUE((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_') << text;
-#include "keyward/error_codes.inc"
-#undef KW_ERROR
+  for (const CodeRow& row : kAllCodes) {
+    EXPECT_TRUE(names.insert(row.name).second) << row.name;
+    EXPECT_TRUE(values.insert(row.value).second) << row.value;
+    EXPECT_EQ(static_cast<int>(row.code), row.value);
+    EXPECT_EQ(ErrorCodeName(row.code), row.name);
+    EXPECT_EQ(ErrorCodeFromName(row.name), row.code);
+    for (char ch : row.name) {
+      EXPECT_TRUE((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_') << row.name;
+    }
+  }
   EXPECT_EQ(ErrorCodeName(static_cast<ErrorCode>(9999)), "unknown");
   EXPECT_FALSE(ErrorCodeFromName("no_such_code").has_value());
 }
