@@ -1,0 +1,82 @@
+#include "attestation/format.h"
+
+namespace keyward::attestation {
+
+std::string_view AttestationTypeName(AttestationType type) {
+  switch (type) {
+    case AttestationType::kNone:
+      return "none";
+    case AttestationType::kSelf:
+      return "self";
+    case AttestationType::kBasic:
+      return "basic";
+    case AttestationType::kAttCa:
+      return "attca";
+    case AttestationType::kAnonCa:
+      return "anonca";
+  }
+  return "none";
+}
+
+Result<std::vector<Certificate>> ReadX5c(const CborItem& att_stmt) {
+  CborItem x5c = att_stmt.Find("x5c");
+  if (!x5c.IsArray() || x5c.ArraySize() == 0) {
+    return Fail(ErrorCode::kAttestationStatementMalformed, "x5c is not a non-empty array");
+  }
+  std::vector<Certificate> out;
+  for (size_t i = 0; i < x5c.ArraySize(); ++i) {
+    auto der = x5c.At(i).GetBytes();
+    if (!der) return Fail(ErrorCode::kAttestationStatementMalformed, "x5c entry is not bytes");
+    auto cert = Certificate::ParseDer(*der);
+    if (!cert) {
+      return Fail(ErrorCode::kAttestationCertificateInvalid,
+                  "x5c[" + std::to_string(i) + "]: " + cert.error().detail);
+    }
+    out.push_back(std::move(*cert));
+  }
+  return out;
+}
+
+Result<void> CheckAaguidExtension(const Certificate& cert, const Aaguid& aaguid) {
+  static constexpr char kAaguidOid[] = "1.3.6.1.4.1.45724.1.1.4";
+  auto value = cert.ExtensionValue(kAaguidOid);
+  if (!value) return Ok();
+  if (cert.ExtensionIsCritical(kAaguidOid)) {
+    return Fail(ErrorCode::kAttestationCertificateInvalid, "AAGUID extension marked critical");
+  }
+  // extnValue is a DER OCTET STRING holding the 16-byte AAGUID.
+  const Bytes& v = *value;
+  if (v.size() != 18 || v[0] != 0x04 || v[1] != 0x10) {
+    return Fail(ErrorCode::kAttestationCertificateInvalid, "AAGUID extension malformed");
+  }
+  if (!std::equal(aaguid.begin(), aaguid.end(), v.begin() + 2)) {
+    return Fail(ErrorCode::kAttestationAaguidMismatch, "certificate AAGUID != authenticator data");
+  }
+  return Ok();
+}
+
+Bytes AttToBeSigned(const AttestationInput& input) {
+  Bytes out(input.auth_data.begin(), input.auth_data.end());
+  out.insert(out.end(), input.client_data_hash.begin(), input.client_data_hash.end());
+  return out;
+}
+
+bool CertificateKeyIsCredentialKey(const Certificate& cert, const AttestationInput& input) {
+  auto evp = input.credential_public_key.Evp();
+  return evp && SamePublicKey(cert.public_key(), *evp);
+}
+
+Result<CoseAlgorithm> ReadAlg(const CborItem& att_stmt, std::string_view fmt) {
+  auto alg_int = att_stmt.Find("alg").GetInt();
+  if (!alg_int) {
+    return Fail(ErrorCode::kAttestationStatementMalformed, std::string(fmt) + ": alg missing");
+  }
+  auto alg = CoseAlgorithmFromInt(*alg_int);
+  if (!alg) {
+    return Fail(ErrorCode::kUnsupportedAlgorithm,
+                std::string(fmt) + ": alg " + std::to_string(*alg_int));
+  }
+  return *alg;
+}
+
+}  // namespace keyward::attestation
