@@ -191,14 +191,14 @@ Result<Bytes> Card::TransmitRaw(ByteSpan command) {
       if (in_recovery_ || attempt > 0) return Fail(ErrorCode::kPcscCommError, "not connected");
       KW_TRY(RecoverService());
     }
-    Bytes response(65536 + 2);
-    DWORD len = static_cast<DWORD>(response.size());
+    // One receive buffer for the connection (sized for an extended response once, not per APDU).
+    if (rx_.empty()) rx_.resize(kExtendedMaxLe + 2);
+    DWORD len = static_cast<DWORD>(rx_.size());
     SCARD_IO_REQUEST recv_pci{};
     LONG rv = SCardTransmit(handle_, Pci(protocol_), command.data(),
-                            static_cast<DWORD>(command.size()), &recv_pci, response.data(), &len);
-    if (rv == SCARD_S_SUCCESS && len >= 2) {
-      response.resize(len);
-      return response;
+                            static_cast<DWORD>(command.size()), &recv_pci, rx_.data(), &len);
+    if (rv == SCARD_S_SUCCESS && len >= 2 && len <= rx_.size()) {
+      return Bytes(rx_.begin(), rx_.begin() + len);
     }
     if (rv == SCARD_S_SUCCESS) return Fail(ClassifyFailure(rv, "SCardTransmit"));
     if (attempt == 0 && !in_recovery_) {

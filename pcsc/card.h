@@ -95,6 +95,7 @@ class Card : public ApduChannel {
   std::function<Result<void>()> reinit_;
   bool in_recovery_ = false;
   uint64_t context_generation_ = 0;
+  Bytes rx_;
   int recoveries_ = 0;
 };
 

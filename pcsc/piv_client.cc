@@ -139,8 +139,9 @@ Result<PinStatus> PivClient::GetPinStatus() {
 Result<void> PivClient::VerifyPin(const SecretBytes& pin) {
   Bytes data;
   KW_TRY(AppendPadded(data, pin, ErrorCode::kPinInvalid));
-  auto r = Send({0x00, 0x20, 0x00, kPinReference, data, 0});
-  Wipe(data);
+  CommandApdu cmd{0x00, 0x20, 0x00, kPinReference, std::move(data), 0};
+  auto r = Send(cmd);
+  Wipe(cmd.data);
   if (!r) return Fail(std::move(r).error());
   return CheckStatus(r->sw, "VERIFY PIN");
 }
@@ -153,14 +154,15 @@ Result<void> PivClient::ResetPinStatus() {
 Result<void> PivClient::ReferenceData(uint8_t ins, uint8_t ref, const SecretBytes& a,
                                       const SecretBytes& b, bool puk_first) {
   Bytes data;
-  KW_TRY(AppendPadded(data, a, puk_first ? ErrorCode::kPinInvalid : ErrorCode::kPinInvalid));
+  KW_TRY(AppendPadded(data, a, ErrorCode::kPinInvalid));
   auto second = AppendPadded(data, b, ErrorCode::kPinInvalid);
   if (!second) {
     Wipe(data);
     return second;
   }
-  auto r = Send({0x00, ins, 0x00, ref, data, 0});
-  Wipe(data);
+  CommandApdu cmd{0x00, ins, 0x00, ref, std::move(data), 0};
+  auto r = Send(cmd);
+  Wipe(cmd.data);
   if (!r) return Fail(std::move(r).error());
   if (r->sw.ok()) return Ok();
   if (puk_first) return Fail(PukError(r->sw, ins == 0x2C ? "RESET RETRY COUNTER" : "CHANGE PUK"));

@@ -1,28 +1,47 @@
 #include "pcsc/transceive.h"
 
+#include <openssl/crypto.h>
+
 namespace keyward::pcsc {
 namespace {
 constexpr size_t kMaxResponse = 1 << 20;
 constexpr int kMaxGetResponse = 4096;
 
+// Command data may carry a PIN or PUK: every copy made here is wiped before it is freed.
+void Wipe(Bytes& b) {
+  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
+}
+
 Result<ResponseApdu> SendOne(ApduChannel& channel, const CommandApdu& c, LengthForm form) {
   KW_ASSIGN_OR_RETURN(Bytes wire, c.Encode(form));
-  KW_ASSIGN_OR_RETURN(Bytes raw, channel.TransmitRaw(wire));
-  return ResponseApdu::Parse(raw);
+  auto raw = channel.TransmitRaw(wire);
+  Wipe(wire);
+  if (!raw) return Fail(std::move(raw).error());
+  return ResponseApdu::Parse(*raw);
 }
+
+struct WipeOnExit {
+  CommandApdu& c;
+  ~WipeOnExit() { Wipe(c.data); }
+};
 }  // namespace
 
 Result<ResponseApdu> Transceive(ApduChannel& channel, const CommandApdu& command,
                                 TransceiveOptions options) {
   CommandApdu last = command;
+  WipeOnExit wipe_last{last};
   bool fits_short = command.data.size() <= kShortMaxData;
   if (options.form == LengthForm::kShort && !fits_short) {
     auto chain = command.Chain(kShortMaxData);
     for (size_t i = 0; i + 1 < chain.size(); ++i) {
-      KW_ASSIGN_OR_RETURN(ResponseApdu r, SendOne(channel, chain[i], LengthForm::kShort));
-      if (!r.sw.ok()) return r;  // the card refused the chain: its status is the answer
+      auto r = SendOne(channel, chain[i], LengthForm::kShort);
+      if (!r || !r->sw.ok()) {  // the card refused the chain: its status is the answer
+        for (auto& part : chain) Wipe(part.data);
+        return r;
+      }
     }
     last = chain.back();
+    for (auto& part : chain) Wipe(part.data);
   }
   LengthForm form = options.form;
   if (form == LengthForm::kShort && last.le > kShortMaxLe) last.le = kShortMaxLe;
