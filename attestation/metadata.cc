@@ -240,6 +240,12 @@ Result<MetadataBlob> MetadataBlob::Verify(std::string_view jwt, std::span<const 
   return blob;
 }
 
+Result<MetadataBlob> MetadataBlob::InsecureParseUnverifiedPayload(std::string_view payload_json) {
+  KW_ASSIGN_OR_RETURN(Json payload, ParseJson(payload_json, kBlobLimits));
+  if (!payload.is_object()) return Malformed("payload is not a JSON object");
+  return FromPayload(payload, "");
+}
+
 Result<MetadataBlob> MetadataBlob::LoadStored(const std::string& path) {
   KW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, 64 << 20));
   std::string_view jwt = text;

@@ -72,6 +72,10 @@ class MetadataBlob {
   static Result<MetadataBlob> Import(std::string_view jwt, std::span<const Certificate> roots,
                                      MetadataVerifyOptions options, const std::string& path);
 
+  // Parses a BLOB payload (the JWT's JSON claims) WITHOUT any verification: for fuzzing and for
+  // tools inspecting a payload. Never use the result for trust decisions.
+  static Result<MetadataBlob> InsecureParseUnverifiedPayload(std::string_view payload_json);
+
   int64_t serial() const { return serial_; }
   const std::string& next_update() const { return next_update_; }
   const std::string& legal_header() const { return legal_header_; }

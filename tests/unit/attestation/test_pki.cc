@@ -10,7 +10,9 @@
 #include <cstring>
 
 #include "attestation/registry.h"
+#include "core/base64url.h"
 #include "core/hash.h"
+#include "core/json.h"
 
 namespace keyward::attestation::testing {
 namespace {
@@ -276,6 +278,26 @@ Bytes Registration::AttToBeSigned() const {
   Bytes out = auth_data_;
   out.insert(out.end(), cdh_.begin(), cdh_.end());
   return out;
+}
+
+void Registration::SetClientDataJson(const std::string& json) {
+  client_data_json_ = json;
+  cdh_ = Sha256(AsBytes(json));
+}
+
+std::string Registration::RegistrationResponseJson(std::string_view fmt,
+                                                   const Bytes& att_stmt_cbor) const {
+  CborWriter ao;
+  ao.Map(3).Text("fmt").Text(fmt).Text("attStmt").Raw(att_stmt_cbor).Text("authData").Bytes(
+      auth_data_);
+  Json j = {{"id", Base64UrlEncode(cred_id_)},
+            {"rawId", Base64UrlEncode(cred_id_)},
+            {"type", "public-key"},
+            {"response",
+             {{"clientDataJSON", Base64UrlEncode(AsBytes(client_data_json_))},
+              {"attestationObject", Base64UrlEncode(ao.bytes())}}},
+            {"clientExtensionResults", Json::object()}};
+  return j.dump();
 }
 
 void Registration::SetStatement(const Bytes& cbor) {

@@ -86,6 +86,11 @@ class Registration {
   // Replaces the credential key (e.g. to make a key-mismatch case) keeping everything else.
   void SetCredentialKey(EVP_PKEY* key, CoseAlgorithm alg);
 
+  // Uses this clientDataJSON (its SHA-256 becomes the client data hash).
+  void SetClientDataJson(const std::string& json);
+  // A RegistrationResponseJSON (WebAuthn L3) carrying {fmt, attStmt, authData}.
+  std::string RegistrationResponseJson(std::string_view fmt, const Bytes& att_stmt_cbor) const;
+
   // Sets attStmt from its CBOR encoding.
   void SetStatement(const Bytes& cbor);
   AttestationInput Input() const;
@@ -103,6 +108,7 @@ class Registration {
   Bytes auth_data_;
   Sha256Digest cdh_{};
   Bytes cred_id_;
+  std::string client_data_json_;
   CoseKey cose_key_;
   Bytes cose_bytes_;
   std::optional<PublicKey> public_key_;
