@@ -1,0 +1,69 @@
+// The attestation statement format interface (WebAuthn L3 §6.5 "Attestation", §8 "Defined
+// Attestation Statement Formats"). Every format lives in its own file behind this interface and
+// is listed in registry.cc. A format's Verify runs the format's "verification procedure" and
+// returns the attestation type and trust path; trust evaluation (does the path reach an anchor,
+// what does metadata say) is separate (trust_store.h), so every format gets it the same way.
+#ifndef KEYWARD_ATTESTATION_FORMAT_H_
+#define KEYWARD_ATTESTATION_FORMAT_H_
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/cbor.h"
+#include "core/cose_key.h"
+#include "core/public_key.h"
+#include "core/x509.h"
+
+namespace keyward::attestation {
+
+// WebAuthn L3 §6.5.4 attestation types.
+enum class AttestationType { kNone, kSelf, kBasic, kAttCa, kAnonCa };
+std::string_view AttestationTypeName(AttestationType type);  // "none", "self", "basic", ...
+
+using Aaguid = std::array<uint8_t, 16>;
+
+// Everything a verification procedure may look at (§8, "verification procedure inputs").
+struct AttestationInput {
+  const CborItem& att_stmt;        // the attStmt map
+  ByteSpan auth_data;              // authenticatorData, exactly as signed
+  const Sha256Digest& client_data_hash;
+  ByteSpan rp_id_hash;             // 32 bytes inside auth_data
+  const Aaguid& aaguid;
+  ByteSpan credential_id;
+  const CoseKey& credential_key;   // parsed credentialPublicKey
+  ByteSpan credential_key_cose;    // its exact bytes in auth_data
+  const PublicKey& credential_public_key;
+  int64_t verify_time = 0;         // Unix seconds, for freshness windows (SafetyNet)
+  InsecureAlgorithms insecure;     // caller's opt-ins (RS1)
+};
+
+struct StatementResult {
+  AttestationType type = AttestationType::kNone;
+  // Attestation certificate first, as x5c orders it. Empty for none/self.
+  std::vector<Certificate> trust_path;
+  std::optional<CoseAlgorithm> alg;  // the statement's signature algorithm, if any
+  // Human-readable remarks a verdict should carry (e.g. accepted legacy RS1 AIK signature).
+  std::vector<std::string> notes;
+};
+
+class AttestationFormat {
+ public:
+  virtual ~AttestationFormat() = default;
+  virtual std::string_view name() const = 0;  // the fmt identifier, e.g. "packed"
+  virtual Result<StatementResult> Verify(const AttestationInput& input) const = 0;
+};
+
+// Helpers shared by formats.
+// Reads attStmt["x5c"] as a non-empty array of DER certificates.
+Result<std::vector<Certificate>> ReadX5c(const CborItem& att_stmt);
+// The FIDO AAGUID certificate extension (1.3.6.1.4.1.45724.1.1.4): when present it must be
+// non-critical and equal `aaguid` (kAttestationAaguidMismatch / kAttestationCertificateInvalid).
+Result<void> CheckAaguidExtension(const Certificate& cert, const Aaguid& aaguid);
+
+}  // namespace keyward::attestation
+
+#endif  // KEYWARD_ATTESTATION_FORMAT_H_
