@@ -10,8 +10,8 @@ template <typename T, void (*F)(T**)>
 struct Free {
   void operator()(T* p) const { F(&p); }
 };
-using MetadataPtr =
-    std::unique_ptr<fido_credman_metadata_t, Free<fido_credman_metadata_t, fido_credman_metadata_free>>;
+using MetadataPtr = std::unique_ptr<fido_credman_metadata_t,
+                                    Free<fido_credman_metadata_t, fido_credman_metadata_free>>;
 using RpPtr = std::unique_ptr<fido_credman_rp_t, Free<fido_credman_rp_t, fido_credman_rp_free>>;
 using RkPtr = std::unique_ptr<fido_credman_rk_t, Free<fido_credman_rk_t, fido_credman_rk_free>>;
 using CredPtr = std::unique_ptr<fido_cred_t, Free<fido_cred_t, fido_cred_free>>;
@@ -44,8 +44,8 @@ Result<std::vector<RelyingParty>> Device::ListRelyingParties(const SecretBytes& 
     RelyingParty entry;
     if (fido_credman_rp_id(rp.get(), i)) entry.id = fido_credman_rp_id(rp.get(), i);
     if (fido_credman_rp_name(rp.get(), i)) entry.name = fido_credman_rp_name(rp.get(), i);
-    entry.id_hash = Copy(fido_credman_rp_id_hash_ptr(rp.get(), i),
-                     fido_credman_rp_id_hash_len(rp.get(), i));
+    entry.id_hash =
+        Copy(fido_credman_rp_id_hash_ptr(rp.get(), i), fido_credman_rp_id_hash_len(rp.get(), i));
     out.push_back(std::move(entry));
   }
   return out;
@@ -85,9 +85,9 @@ Result<void> Device::DeleteCredential(ByteSpan credential_id, const SecretBytes&
   });
 }
 
-Result<void> Device::UpdateUser(const std::string& rp_id, ByteSpan credential_id,
-                                ByteSpan user_id, const std::string& user_name,
-                                const std::string& display_name, const SecretBytes& pin) {
+Result<void> Device::UpdateUser(const std::string& rp_id, ByteSpan credential_id, ByteSpan user_id,
+                                const std::string& user_name, const std::string& display_name,
+                                const SecretBytes& pin) {
   if (credential_id.empty() || user_id.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "credential id and user id are required");
   }

@@ -89,7 +89,8 @@ Result<std::vector<DeviceListing>> ListDevices(size_t max_devices) {
       const fido_dev_info_t* di = fido_dev_info_ptr(list, i);
       DeviceListing d;
       d.path = fido_dev_info_path(di) ? fido_dev_info_path(di) : "";
-      d.manufacturer = fido_dev_info_manufacturer_string(di) ? fido_dev_info_manufacturer_string(di) : "";
+      d.manufacturer =
+          fido_dev_info_manufacturer_string(di) ? fido_dev_info_manufacturer_string(di) : "";
       d.product = fido_dev_info_product_string(di) ? fido_dev_info_product_string(di) : "";
       d.vendor_id = static_cast<uint16_t>(fido_dev_info_vendor(di));
       d.product_id = static_cast<uint16_t>(fido_dev_info_product(di));
@@ -212,16 +213,17 @@ Result<int> Device::UvRetries() {
 
 Result<void> Device::SetPin(const SecretBytes& pin) {
   KW_ASSIGN_OR_RETURN(PinCString p, PinCString::From(pin));
-  return impl_->Run("setPIN", [&] { return fido_dev_set_pin(impl_->dev, p.c_str(), nullptr); },
-                    FidoContext::kPinChange);
+  return impl_->Run(
+      "setPIN", [&] { return fido_dev_set_pin(impl_->dev, p.c_str(), nullptr); },
+      FidoContext::kPinChange);
 }
 
 Result<void> Device::ChangePin(const SecretBytes& old_pin, const SecretBytes& new_pin) {
   KW_ASSIGN_OR_RETURN(PinCString o, PinCString::From(old_pin));
   KW_ASSIGN_OR_RETURN(PinCString n, PinCString::From(new_pin));
-  return impl_->Run("changePIN",
-                    [&] { return fido_dev_set_pin(impl_->dev, n.c_str(), o.c_str()); },
-                    FidoContext::kPinChange);
+  return impl_->Run(
+      "changePIN", [&] { return fido_dev_set_pin(impl_->dev, n.c_str(), o.c_str()); },
+      FidoContext::kPinChange);
 }
 
 Result<void> Device::Reset() {
@@ -236,9 +238,9 @@ Result<void> Device::ToggleAlwaysUv(const SecretBytes* pin) {
 
 Result<void> Device::SetMinPinLength(size_t length, const SecretBytes* pin) {
   KW_ASSIGN_OR_RETURN(OptionalPin p, MakeOptionalPin(pin));
-  return impl_->Run("setMinPINLength",
-                    [&] { return fido_dev_set_pin_minlen(impl_->dev, length, p.c_str()); },
-                    FidoContext::kPinChange);
+  return impl_->Run(
+      "setMinPINLength", [&] { return fido_dev_set_pin_minlen(impl_->dev, length, p.c_str()); },
+      FidoContext::kPinChange);
 }
 
 Result<void> Device::ForcePinChange(const SecretBytes* pin) {

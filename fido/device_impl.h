@@ -34,10 +34,10 @@ struct Device::Impl {
     if ((rc == FIDO_ERR_RX || rc == FIDO_ERR_TX) &&
         std::chrono::steady_clock::now() - start >= timeout) {
       fido_dev_cancel(dev);
-      return Fail(ErrorCode::kFidoTimeout,
-                  std::string(what) + ": no answer within " + std::to_string(timeout.count()) +
-                      " ms",
-                  static_cast<uint32_t>(rc));
+      return Fail(
+          ErrorCode::kFidoTimeout,
+          std::string(what) + ": no answer within " + std::to_string(timeout.count()) + " ms",
+          static_cast<uint32_t>(rc));
     }
     return Fail(FidoError(rc, what, context));
   }

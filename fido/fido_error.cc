@@ -88,8 +88,7 @@ Error FidoError(int rc, std::string_view what, FidoContext context) {
       code = ErrorCode::kFidoCtapError;
       break;
   }
-  return Error{code, static_cast<uint32_t>(rc),
-               std::string(what) + ": " + fido_strerr(rc)};
+  return Error{code, static_cast<uint32_t>(rc), std::string(what) + ": " + fido_strerr(rc)};
 }
 
 }  // namespace keyward::fido

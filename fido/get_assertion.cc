@@ -60,7 +60,8 @@ Result<std::vector<Assertion>> Device::GetAssertion(const GetAssertionRequest& r
     Bytes cbor = Copy(fido_assert_authdata_ptr(a, i), fido_assert_authdata_len(a, i));
     auto decoded = DecodeCbor(cbor);
     if (!decoded || !decoded->item.IsBytes()) {
-      return Fail(ErrorCode::kAuthenticatorDataMalformed, "assertion authData is not a byte string");
+      return Fail(ErrorCode::kAuthenticatorDataMalformed,
+                  "assertion authData is not a byte string");
     }
     x.auth_data = ToBytes(*decoded->item.GetBytes());
     x.signature = Copy(fido_assert_sig_ptr(a, i), fido_assert_sig_len(a, i));

@@ -44,11 +44,11 @@ Result<Credential> Device::MakeCredential(const MakeCredentialRequest& req,
             (req.large_blob_key ? FIDO_EXT_LARGEBLOB_KEY : 0);
   int rc = fido_cred_set_type(c, static_cast<int>(req.algorithm));
   if (rc == FIDO_OK) {
-    rc = fido_cred_set_clientdata_hash(c, req.client_data_hash.data(),
-                                       req.client_data_hash.size());
+    rc = fido_cred_set_clientdata_hash(c, req.client_data_hash.data(), req.client_data_hash.size());
   }
   if (rc == FIDO_OK) {
-    rc = fido_cred_set_rp(c, req.rp_id.c_str(), req.rp_name.empty() ? nullptr : req.rp_name.c_str());
+    rc =
+        fido_cred_set_rp(c, req.rp_id.c_str(), req.rp_name.empty() ? nullptr : req.rp_name.c_str());
   }
   if (rc == FIDO_OK) {
     rc = fido_cred_set_user(c, req.user_id.data(), req.user_id.size(),
@@ -71,7 +71,8 @@ Result<Credential> Device::MakeCredential(const MakeCredentialRequest& req,
   }
   if (rc != FIDO_OK) return Fail(FidoError(rc, "makeCredential arguments"));
 
-  KW_TRY(impl_->Run("makeCredential", [&] { return fido_dev_make_cred(impl_->dev, c, p.c_str()); }));
+  KW_TRY(
+      impl_->Run("makeCredential", [&] { return fido_dev_make_cred(impl_->dev, c, p.c_str()); }));
 
   Credential out;
   out.fmt = fido_cred_fmt(c) ? fido_cred_fmt(c) : "";

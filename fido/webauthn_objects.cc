@@ -28,11 +28,10 @@ std::string JsonString(std::string_view s) {
 
 }  // namespace
 
-std::string MakeClientDataJson(std::string_view type, ByteSpan challenge,
-                               std::string_view origin) {
-  return "{\"type\":" + JsonString(type) + ",\"challenge\":" +
-         JsonString(Base64UrlEncode(challenge)) + ",\"origin\":" + JsonString(origin) +
-         ",\"crossOrigin\":false}";
+std::string MakeClientDataJson(std::string_view type, ByteSpan challenge, std::string_view origin) {
+  return "{\"type\":" + JsonString(type) +
+         ",\"challenge\":" + JsonString(Base64UrlEncode(challenge)) +
+         ",\"origin\":" + JsonString(origin) + ",\"crossOrigin\":false}";
 }
 
 Result<Bytes> MakeAttestationObject(const Credential& credential) {

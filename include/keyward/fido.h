@@ -109,7 +109,7 @@ struct Credential {
   Bytes signature;              // attStmt.sig
   Bytes x5c;                    // first certificate of attStmt.x5c (empty: self attestation)
   Bytes large_blob_key;
-  size_t min_pin_length = 0;    // minPinLength extension output (0: none)
+  size_t min_pin_length = 0;  // minPinLength extension output (0: none)
   bool enterprise_attestation = false;
   Bytes client_data_hash;
 };

@@ -30,7 +30,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kFidoHelp[] = R"(Devices: --device PATH (see `keyward fido list`) or --device soft:FILE
+constexpr char kFidoHelp[] =
+    R"(Devices: --device PATH (see `keyward fido list`) or --device soft:FILE
 (software CTAP 2.1 authenticator; FILE is created on first use). Without --device the first
 FIDO device found is used.
 PINs: prompted without echo on the terminal, or read from --pin-fd N (one per line; change-pin
@@ -135,8 +136,9 @@ Result<SecretBytes> ReadLineFd(int fd) {
 
 Result<SecretBytes> PromptPin(const char* prompt) {
   int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (tty < 0) return Fail(ErrorCode::kInvalidArgument, "no terminal for the PIN prompt: use --pin-fd");
-  termios old {};
+  if (tty < 0)
+    return Fail(ErrorCode::kInvalidArgument, "no terminal for the PIN prompt: use --pin-fd");
+  termios old{};
   bool have_termios = tcgetattr(tty, &old) == 0;
   if (have_termios) {
     termios quiet = old;
@@ -368,8 +370,9 @@ Command MakeFido(CLI::App& root) {
                 {"resident_key", a->rk},
                 {"client_data_json", Base64UrlEncode(AsBytes(client_data))}};
       if (att) j["attestation_object"] = Base64UrlEncode(*att);
-      return Done(*c, j, "credential " + Base64UrlEncode(cred->id) + " created for " + a->user +
-                             " at " + a->rp);
+      return Done(
+          *c, j,
+          "credential " + Base64UrlEncode(cred->id) + " created for " + a->user + " at " + a->rp);
     }
     if (creds_list->parsed() || creds_delete->parsed()) {
       auto pin = GetPin(*c, "PIN: ");
@@ -415,10 +418,10 @@ Command MakeFido(CLI::App& root) {
       auto pin = PinIfSet(*c, dev);
       if (!pin) return Report(*c, pin.error());
       const SecretBytes* p = *pin ? &**pin : nullptr;
-      Result<void> r = always_uv->parsed()  ? dev.ToggleAlwaysUv(p)
-                       : min_pin->parsed()  ? dev.SetMinPinLength(a->min_pin_length, p)
-                       : force->parsed()    ? dev.ForcePinChange(p)
-                                            : dev.EnableEnterpriseAttestation(p);
+      Result<void> r = always_uv->parsed() ? dev.ToggleAlwaysUv(p)
+                       : min_pin->parsed() ? dev.SetMinPinLength(a->min_pin_length, p)
+                       : force->parsed()   ? dev.ForcePinChange(p)
+                                           : dev.EnableEnterpriseAttestation(p);
       if (!r) return Report(*c, r.error());
       auto i = dev.GetInfo();
       if (!i) return Report(*c, i.error());

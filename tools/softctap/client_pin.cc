@@ -17,8 +17,7 @@
 namespace keyward::softctap {
 namespace {
 
-constexpr uint8_t kSupportedPermissions = permission::kMakeCredential |
-                                          permission::kGetAssertion |
+constexpr uint8_t kSupportedPermissions = permission::kMakeCredential | permission::kGetAssertion |
                                           permission::kCredentialManagement |
                                           permission::kAuthenticatorConfig;
 
@@ -196,8 +195,8 @@ Result<Bytes> SoftAuthenticator::ClientPin(const CborItem& req, UserPresence& pr
       KW_ASSIGN_OR_RETURN(SecretBytes shared, SharedSecret(*key_agreement, *protocol));
       KW_TRY(CheckPinHash(shared, *protocol, *pin_hash_enc));
       if (state_.force_pin_change) return CtapError(ctap::kPinPolicyViolation, "PIN change due");
-      return IssueToken(shared, *protocol,
-                        permission::kMakeCredential | permission::kGetAssertion, std::nullopt);
+      return IssueToken(shared, *protocol, permission::kMakeCredential | permission::kGetAssertion,
+                        std::nullopt);
     }
     case 0x06:    // getPinUvAuthTokenUsingUvWithPermissions
     case 0x09: {  // getPinUvAuthTokenUsingPinWithPermissions

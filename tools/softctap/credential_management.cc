@@ -85,15 +85,16 @@ Result<Bytes> SoftAuthenticator::CredentialManagement(const CborItem& req) {
   if ((*sub == 0x01 || *sub == 0x02) && token_.rp_id) {
     return CtapError(ctap::kPinAuthInvalid, "RP-bound token cannot see all RPs");
   }
-  auto rp_allowed = [&](const std::string& rp) {
-    return !token_.rp_id || *token_.rp_id == rp;
-  };
+  auto rp_allowed = [&](const std::string& rp) { return !token_.rp_id || *token_.rp_id == rp; };
 
   switch (*sub) {
     case 0x01: {  // getCredsMetadata
       CborWriter w;
-      w.Map(2).Uint(1).Uint(state_.credentials.size()).Uint(2).Uint(
-          kMaxResidentCredentials - state_.credentials.size());
+      w.Map(2)
+          .Uint(1)
+          .Uint(state_.credentials.size())
+          .Uint(2)
+          .Uint(kMaxResidentCredentials - state_.credentials.size());
       return w.Take();
     }
     case 0x02: {  // enumerateRPsBegin
@@ -136,11 +137,10 @@ Result<Bytes> SoftAuthenticator::CredentialManagement(const CborItem& req) {
       KW_ASSIGN_OR_RETURN(CborItem desc, ReqMap(*params, 2));
       KW_ASSIGN_OR_RETURN(auto id, OptBytes(desc, std::string_view("id")));
       if (!id) return CtapError(ctap::kMissingParameter, "credentialId.id");
-      auto it = std::find_if(state_.credentials.begin(), state_.credentials.end(),
-                             [&](const ResidentCredential& c) {
-                               return c.id.size() == id->size() &&
-                                      std::equal(c.id.begin(), c.id.end(), id->begin());
-                             });
+      auto it = std::find_if(
+          state_.credentials.begin(), state_.credentials.end(), [&](const ResidentCredential& c) {
+            return c.id.size() == id->size() && std::equal(c.id.begin(), c.id.end(), id->begin());
+          });
       if (it == state_.credentials.end()) return CtapError(ctap::kNoCredentials, "unknown id");
       if (!rp_allowed(it->rp_id)) return CtapError(ctap::kPinAuthInvalid, "token RP ID");
       if (*sub == 0x06) {

@@ -54,7 +54,7 @@ Result<CborItem> ParseRequestMap(ByteSpan params) {
   auto decoded = DecodeCbor(params, limits);
   if (!decoded) {
     return CtapError(decoded.error().code == ErrorCode::kCborLimitExceeded ? ctap::kLimitExceeded
-                                                                            : ctap::kInvalidCbor,
+                                                                           : ctap::kInvalidCbor,
                      decoded.error().detail);
   }
   if (!decoded->item.IsMap()) return WrongType("map");

@@ -16,8 +16,8 @@ HidFeedResult Error(uint32_t cid, uint8_t code) {
 }  // namespace
 
 HidFeedResult CtapHidReassembler::Feed(ByteSpan report) {
-  if (report.size() < 5) return Error(report.size() >= 4 ? ReadCid(report.data()) : 0,
-                                      hid_err::kInvalidLen);
+  if (report.size() < 5)
+    return Error(report.size() >= 4 ? ReadCid(report.data()) : 0, hid_err::kInvalidLen);
   uint32_t cid = ReadCid(report.data());
   if (report.size() != kHidReportSize) return Error(cid, hid_err::kInvalidLen);
   if (cid == 0) return Error(cid, hid_err::kInvalidChannel);

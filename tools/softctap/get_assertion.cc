@@ -108,8 +108,8 @@ Result<Bytes> SoftAuthenticator::GetAssertion(const CborItem& req, UserPresence&
       if (!salts || (salts->size() != 32 && salts->size() != 64)) {
         return CtapError(ctap::kInvalidLength, "hmac-secret salts");
       }
-      pending->hmac_secret = HmacSecretRequest{std::move(shared), proto_version,
-                                               std::move(salts).value()};
+      pending->hmac_secret =
+          HmacSecretRequest{std::move(shared), proto_version, std::move(salts).value()};
     }
     KW_ASSIGN_OR_RETURN(auto cb, OptBool(*extensions, std::string_view("credBlob")));
     pending->cred_blob = cb.value_or(false);

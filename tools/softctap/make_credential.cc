@@ -235,17 +235,16 @@ Result<Bytes> SoftAuthenticator::MakeCredential(const CborItem& req, UserPresenc
   KW_ASSIGN_OR_RETURN(Bytes auth_data,
                       AuthData(*rp_id, flags, &c, key.CosePublicKey(), ext.bytes()));
 
-  KW_ASSIGN_OR_RETURN(SigningKey batch,
-                      SigningKey::FromPrivate(KeyAlg::kEs256, state_.attestation.batch_key.reveal()));
+  KW_ASSIGN_OR_RETURN(SigningKey batch, SigningKey::FromPrivate(
+                                            KeyAlg::kEs256, state_.attestation.batch_key.reveal()));
   Bytes signed_data = auth_data;
   signed_data.insert(signed_data.end(), cdh.begin(), cdh.end());
   KW_ASSIGN_OR_RETURN(Bytes sig, batch.Sign(signed_data));
 
   if (rk) {
-    auto same = std::find_if(state_.credentials.begin(), state_.credentials.end(),
-                             [&](const ResidentCredential& o) {
-                               return o.rp_id == c.rp_id && o.user_id == c.user_id;
-                             });
+    auto same = std::find_if(
+        state_.credentials.begin(), state_.credentials.end(),
+        [&](const ResidentCredential& o) { return o.rp_id == c.rp_id && o.user_id == c.user_id; });
     if (same != state_.credentials.end()) {
       *same = c;
     } else {
@@ -255,8 +254,9 @@ Result<Bytes> SoftAuthenticator::MakeCredential(const CborItem& req, UserPresenc
       state_.credentials.push_back(c);
     }
   }
-  if (pin_param) token_.permissions &= static_cast<uint8_t>(~(permission::kMakeCredential |
-                                                               permission::kGetAssertion));
+  if (pin_param)
+    token_.permissions &=
+        static_cast<uint8_t>(~(permission::kMakeCredential | permission::kGetAssertion));
   if (auto p = Persist(); !p) return CtapError(ctap::kOther, p.error().detail);
 
   CborWriter w;

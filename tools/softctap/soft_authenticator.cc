@@ -174,8 +174,13 @@ Result<Bytes> SoftAuthenticator::GetInfo(ByteSpan params) {
   size_t n = 16 + (uv ? 2 : 0);
   w.Map(n);
   w.Uint(0x01).Array(2).Text("FIDO_2_0").Text("FIDO_2_1");
-  w.Uint(0x02).Array(5).Text("credBlob").Text("credProtect").Text("hmac-secret").Text(
-      "largeBlobKey").Text("minPinLength");
+  w.Uint(0x02)
+      .Array(5)
+      .Text("credBlob")
+      .Text("credProtect")
+      .Text("hmac-secret")
+      .Text("largeBlobKey")
+      .Text("minPinLength");
   w.Uint(0x03).Bytes(state_.aaguid);
   w.Uint(0x04).Map(options.size());
   for (const auto& [k, v] : options) w.Text(k).Bool(v);
@@ -210,7 +215,8 @@ Result<Bytes> SoftAuthenticator::Selection(ByteSpan params, UserPresence& presen
 Result<Bytes> SoftAuthenticator::Reset(ByteSpan params, UserPresence& presence) {
   if (!params.empty()) return CtapError(ctap::kInvalidLength, "reset takes no parameters");
   int window = switches_.reset_window_ms.load();
-  if (window > 0 && std::chrono::steady_clock::now() - power_on_ > std::chrono::milliseconds(window)) {
+  if (window > 0 &&
+      std::chrono::steady_clock::now() - power_on_ > std::chrono::milliseconds(window)) {
     return CtapError(ctap::kNotAllowed, "reset only shortly after power-up");
   }
   uint8_t up = presence.WaitForTouch();

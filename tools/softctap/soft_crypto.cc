@@ -270,7 +270,8 @@ Result<Bytes> Aes256GcmSeal(ByteSpan key, ByteSpan aad, ByteSpan plaintext) {
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   out.resize(12 + plaintext.size() + 16);
   int n = 0, n2 = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), out.data()) != 1 ||
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), out.data()) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), out.data() + 12, &n, plaintext.data(),
                         static_cast<int>(plaintext.size())) != 1 ||
@@ -290,13 +291,14 @@ Result<SecretBytes> Aes256GcmOpen(ByteSpan key, ByteSpan aad, ByteSpan sealed) {
   Bytes out(ct_len + 16);
   int n = 0, n2 = 0;
   Bytes tag(sealed.end() - 16, sealed.end());
-  bool ok = ctx &&
-            EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data()) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1 &&
-            EVP_DecryptUpdate(ctx.get(), out.data(), &n, sealed.data() + 12,
-                              static_cast<int>(ct_len)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) == 1 &&
-            EVP_DecryptFinal_ex(ctx.get(), out.data() + n, &n2) == 1;
+  bool ok =
+      ctx &&
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), sealed.data()) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), out.data(), &n, sealed.data() + 12, static_cast<int>(ct_len)) ==
+          1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), out.data() + n, &n2) == 1;
   if (!ok) {
     OPENSSL_cleanse(out.data(), out.size());
     TakeOpensslError("");

@@ -103,10 +103,10 @@ int SoftHidDevice::Write(const uint8_t* data, size_t len) {
     Bytes reply(m.payload.begin(), m.payload.end());  // nonce
     reply.resize(17);
     WriteCid(reply.data() + 8, new_cid);
-    reply[12] = 2;     // CTAPHID protocol version
-    reply[13] = 1;     // major
-    reply[14] = 0;     // minor
-    reply[15] = 0;     // build
+    reply[12] = 2;                   // CTAPHID protocol version
+    reply[13] = 1;                   // major
+    reply[14] = 0;                   // minor
+    reply[15] = 0;                   // build
     reply[16] = 0x01 | 0x04 | 0x08;  // WINK | CBOR | NMSG
     QueueLocked(m.cid, hid_cmd::kInit, reply);
     return static_cast<int>(len);

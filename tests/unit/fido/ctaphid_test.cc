@@ -1,9 +1,10 @@
 // CTAPHID framing (CTAP 2.1 §11.2.4) and the software device's HID commands.
+#include "tools/softctap/ctaphid.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "tools/softctap/ctaphid.h"
 #include "tools/softctap/soft_authenticator.h"
 #include "tools/softctap/soft_hid_device.h"
 

@@ -55,7 +55,10 @@ TEST_F(SoftDeviceTest, DeviceEnforcesMinimumPinLength) {
 }
 
 TEST_F(SoftDeviceTest, PinWithNulByteIsInvalid) {
-  auto r = dev_->SetPin(SecretBytes(std::string_view("12\0" "34", 5)));
+  auto r =
+      dev_->SetPin(SecretBytes(std::string_view("12\0"
+                                                "34",
+                                                5)));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kPinInvalid);
 }

@@ -1,7 +1,8 @@
 // PIN/UV auth protocols one and two (CTAP 2.1 §6.5.6, §6.5.7), both sides.
+#include "tools/softctap/pin_uv_auth_protocol.h"
+
 #include <gtest/gtest.h>
 
-#include "tools/softctap/pin_uv_auth_protocol.h"
 #include "tools/softctap/soft_crypto.h"
 
 namespace keyward::softctap {

@@ -1,5 +1,7 @@
 // The software authenticator answered directly at the CTAP level (no libfido2): strict request
 // parsing and pinUvAuthToken permission checks give the status a real key gives (CTAP 2.1 §8.2).
+#include "tools/softctap/soft_authenticator.h"
+
 #include <gtest/gtest.h>
 
 #include "core/cbor.h"
@@ -7,7 +9,6 @@
 #include "core/hash.h"
 #include "tools/softctap/ctap_status.h"
 #include "tools/softctap/pin_uv_auth_protocol.h"
-#include "tools/softctap/soft_authenticator.h"
 #include "tools/softctap/soft_crypto.h"
 
 namespace keyward::softctap {
@@ -56,8 +57,17 @@ class RawClient {
     Bytes enc = *proto_->Encrypt(shared_, padded);
     Bytes auth = proto_->Authenticate(shared_.reveal(), enc);
     CborWriter w;
-    w.Map(5).Uint(1).Int(protocol).Uint(2).Uint(3).Uint(3).Raw(platform_cose_).Uint(4).Bytes(
-        auth).Uint(5).Bytes(enc);
+    w.Map(5)
+        .Uint(1)
+        .Int(protocol)
+        .Uint(2)
+        .Uint(3)
+        .Uint(3)
+        .Raw(platform_cose_)
+        .Uint(4)
+        .Bytes(auth)
+        .Uint(5)
+        .Bytes(enc);
     return Status(ctap_cmd::kClientPin, w.Take());
   }
 

@@ -1,10 +1,10 @@
 // The soft authenticator's state encoding and file handling.
+#include "tools/softctap/soft_state.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
-
-#include "tools/softctap/soft_state.h"
 
 namespace keyward::softctap {
 namespace {
