@@ -222,8 +222,9 @@ Result<Bytes> SoftAuthenticator::Reset(ByteSpan params, UserPresence& presence) 
   uint8_t up = presence.WaitForTouch();
   if (up != ctap::kOk) return CtapError(up, "no touch");
   KW_TRY(ResetSoftState(state_));
+  auto powered_on = power_on_;  // a reset is not a power cycle
   KW_TRY(NewPowerUpSecrets());
-  power_on_ = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  power_on_ = powered_on;
   if (auto p = Persist(); !p) return CtapError(ctap::kOther, p.error().detail);
   return Bytes{};
 }
