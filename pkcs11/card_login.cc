@@ -117,6 +117,8 @@ Result<LoginResult> RunCardLogin(const CardLoginRequest& request, LoginVerifier&
   return Fail(ErrorCode::kLoginNoUsableCertificate, "no private key for any login certificate");
 }
 
+std::vector<std::string> RegisteredModules() { return Module::P11KitRegisteredPaths(); }
+
 Result<std::vector<TokenSummary>> ListModuleTokens(const std::string& module_path) {
   KW_ASSIGN_OR_RETURN(auto module, Module::Load(module_path));
   KW_ASSIGN_OR_RETURN(auto tokens, ListTokens(*module));

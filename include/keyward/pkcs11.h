@@ -109,6 +109,9 @@ struct TokenCertificateSummary {
   bool is_ca = false;
 };
 
+// Module files registered with p11-kit (its modules configuration), for `--module` defaults.
+std::vector<std::string> RegisteredModules();
+
 Result<std::vector<TokenSummary>> ListModuleTokens(const std::string& module_path);
 Result<std::vector<TokenCertificateSummary>> ListTokenCertificates(const std::string& module_path,
                                                                    const std::string& token);

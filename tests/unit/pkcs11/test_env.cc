@@ -29,12 +29,17 @@ extern char** environ;
 namespace keyward::pkcs11::testing {
 namespace {
 
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log,
+            const std::string& out = "", const std::string& in = "/dev/null") {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  if (out.empty()) {
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  }
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -75,6 +80,11 @@ std::string AsnTime(int64_t t) {
 
 int Run(const std::vector<std::string>& argv, const std::string& log) {
   return WaitPid(Spawn(argv, log));
+}
+
+int RunCapture(const std::vector<std::string>& argv, const std::string& log,
+               const std::string& out, const std::string& in) {
+  return WaitPid(Spawn(argv, log, out, in));
 }
 
 TempDir::TempDir() {

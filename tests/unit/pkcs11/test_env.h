@@ -20,6 +20,9 @@ inline constexpr char kSoPin[] = "87654321";
 // Runs argv[0] (searched in PATH), output appended to `log`; returns the exit status (-1 when it
 // did not exit normally).
 int Run(const std::vector<std::string>& argv, const std::string& log);
+// Same with stdout to `out` (truncated) and stdin from `in`.
+int RunCapture(const std::vector<std::string>& argv, const std::string& log,
+               const std::string& out, const std::string& in);
 
 class TempDir {
  public:
