@@ -83,7 +83,8 @@ Result<LoginResult> RunCardLogin(const CardLoginRequest& request, LoginVerifier&
     }
   }
   if (candidates.empty()) {
-    if (some_validated) return Fail(ErrorCode::kMappingNoMatch, "no certificate maps to an account");
+    if (some_validated)
+      return Fail(ErrorCode::kMappingNoMatch, "no certificate maps to an account");
     if (first_validation_error) return Fail(*first_validation_error);
     return Fail(ErrorCode::kLoginNoUsableCertificate, "token holds no login certificate");
   }

@@ -138,9 +138,8 @@ Result<LoginResult> LoginVerifier::Evaluate(const Certificate& cert, int64_t ver
 Result<LoginResult> LoginVerifier::Verify(const LoginResponse& response,
                                           std::string_view expected_context,
                                           std::string_view expected_relying_host, int64_t now) {
-  KW_ASSIGN_OR_RETURN(LoginChallenge challenge,
-                      registry_->Consume(response.nonce, expected_context, expected_relying_host,
-                                         now));
+  KW_ASSIGN_OR_RETURN(LoginChallenge challenge, registry_->Consume(response.nonce, expected_context,
+                                                                   expected_relying_host, now));
   KW_ASSIGN_OR_RETURN(Certificate cert, Certificate::ParseDer(response.certificate_der));
   EVP_PKEY* key = cert.public_key();
   if (!key) return Fail(ErrorCode::kKeyMalformed, "certificate public key unreadable");

@@ -70,8 +70,7 @@ class LoginVerifier {
   LoginVerifier(CertificatePolicy policy, MappingRules rules,
                 std::shared_ptr<ChallengeRegistry> registry);
 
-  Result<LoginChallenge> IssueChallenge(std::string context, std::string relying_host,
-                                        int64_t now);
+  Result<LoginChallenge> IssueChallenge(std::string context, std::string relying_host, int64_t now);
   // Validation + mapping without a signature: which certificate on a token can log in.
   Result<LoginResult> Evaluate(const Certificate& cert, int64_t verify_time) const;
   Result<LoginResult> Verify(const LoginResponse& response, std::string_view expected_context,

@@ -23,9 +23,10 @@ Error CkError(CK_RV rv, std::string_view call);
 
 // What the token says about its user PIN (CKF_USER_PIN_* flags).
 struct PinStatus {
-  bool count_low = false;    // CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered since the last good one
-  bool final_try = false;    // CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks it
-  bool locked = false;       // CKF_USER_PIN_LOCKED
+  bool count_low =
+      false;  // CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered since the last good one
+  bool final_try = false;      // CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks it
+  bool locked = false;         // CKF_USER_PIN_LOCKED
   bool to_be_changed = false;  // CKF_USER_PIN_TO_BE_CHANGED
   // "locked", "final_try", "count_low" or "ok": the strongest hint.
   std::string_view Hint() const;

@@ -38,10 +38,14 @@ struct NamedValue {
   uint32_t value;
 };
 constexpr NamedValue kKeyUsages[] = {
-    {"digitalSignature", KU_DIGITAL_SIGNATURE}, {"nonRepudiation", KU_NON_REPUDIATION},
-    {"keyEncipherment", KU_KEY_ENCIPHERMENT},   {"dataEncipherment", KU_DATA_ENCIPHERMENT},
-    {"keyAgreement", KU_KEY_AGREEMENT},         {"keyCertSign", KU_KEY_CERT_SIGN},
-    {"cRLSign", KU_CRL_SIGN},                   {"encipherOnly", KU_ENCIPHER_ONLY},
+    {"digitalSignature", KU_DIGITAL_SIGNATURE},
+    {"nonRepudiation", KU_NON_REPUDIATION},
+    {"keyEncipherment", KU_KEY_ENCIPHERMENT},
+    {"dataEncipherment", KU_DATA_ENCIPHERMENT},
+    {"keyAgreement", KU_KEY_AGREEMENT},
+    {"keyCertSign", KU_KEY_CERT_SIGN},
+    {"cRLSign", KU_CRL_SIGN},
+    {"encipherOnly", KU_ENCIPHER_ONLY},
     {"decipherOnly", KU_DECIPHER_ONLY},
 };
 
@@ -50,14 +54,10 @@ struct NamedOid {
   const char* oid;
 };
 constexpr NamedOid kEkus[] = {
-    {"serverAuth", "1.3.6.1.5.5.7.3.1"},
-    {"clientAuth", "1.3.6.1.5.5.7.3.2"},
-    {"codeSigning", "1.3.6.1.5.5.7.3.3"},
-    {"emailProtection", "1.3.6.1.5.5.7.3.4"},
-    {"timeStamping", "1.3.6.1.5.5.7.3.8"},
-    {"OCSPSigning", "1.3.6.1.5.5.7.3.9"},
-    {"smartcardLogon", "1.3.6.1.4.1.311.20.2.2"},
-    {"pkinitKPClientAuth", "1.3.6.1.5.2.3.4"},
+    {"serverAuth", "1.3.6.1.5.5.7.3.1"},          {"clientAuth", "1.3.6.1.5.5.7.3.2"},
+    {"codeSigning", "1.3.6.1.5.5.7.3.3"},         {"emailProtection", "1.3.6.1.5.5.7.3.4"},
+    {"timeStamping", "1.3.6.1.5.5.7.3.8"},        {"OCSPSigning", "1.3.6.1.5.5.7.3.9"},
+    {"smartcardLogon", "1.3.6.1.4.1.311.20.2.2"}, {"pkinitKPClientAuth", "1.3.6.1.5.2.3.4"},
     {"anyExtendedKeyUsage", "2.5.29.37.0"},
 };
 
@@ -429,7 +429,8 @@ Result<MappedAccount> MappingRules::Map(const CertificateFacts& facts) const {
   if (!rules_) return Fail(ErrorCode::kMappingNoMatch, "no rules");
   for (const Rule& rule : *rules_) {
     bool match = std::any_of(rule.any_of.begin(), rule.any_of.end(), [&](const auto& group) {
-      return std::all_of(group.begin(), group.end(), [&](const Term& t) { return Holds(t, facts); });
+      return std::all_of(group.begin(), group.end(),
+                         [&](const Term& t) { return Holds(t, facts); });
     });
     if (!match) continue;
     auto account = Extract(rule.source, facts);

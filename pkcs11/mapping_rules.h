@@ -5,7 +5,8 @@
 //
 //   TERM   := <SUBJECT>REGEX | <ISSUER>REGEX | <KU>NAME[,NAME]... | <EKU>NAME|OID[,NAME|OID]...
 //           | <SAN:upn>REGEX | <SAN:email>REGEX | <SAN:dns>REGEX | <SAN:uri>REGEX
-//   SOURCE := upn | upn-user | email | email-user | cn | subject | issuer-serial | fingerprint | sid
+//   SOURCE := upn | upn-user | email | email-user | cn | subject | issuer-serial | fingerprint |
+//   sid
 //
 // Tokens are separated by blanks, so a REGEX contains no blank (write \s or \x20). `&&` binds
 // tighter than `||`; no parentheses. REGEX is ECMAScript, searched (unanchored unless it anchors

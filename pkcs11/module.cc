@@ -18,8 +18,8 @@ struct CkInterface30 {
   void* function_list;
   CK_FLAGS flags;
 };
-using CGetInterfaceFn = CK_RV (*)(CK_UTF8CHAR* name, CK_VERSION* version,
-                                  CkInterface30** interface, CK_FLAGS flags);
+using CGetInterfaceFn = CK_RV (*)(CK_UTF8CHAR* name, CK_VERSION* version, CkInterface30** interface,
+                                  CK_FLAGS flags);
 
 struct ModuleRegistry {
   struct Entry {
@@ -112,9 +112,8 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
   }
   ++it->second.users;
   Module* raw = it->second.module.get();
-  return std::shared_ptr<Module>(raw, [canonical](Module*) {
-    ModuleRegistry::Get().Release(canonical);
-  });
+  return std::shared_ptr<Module>(
+      raw, [canonical](Module*) { ModuleRegistry::Get().Release(canonical); });
 }
 
 std::vector<std::string> Module::P11KitRegisteredPaths() {

@@ -65,10 +65,10 @@ Result<OcspResponsePtr> Exchange(const std::string& url, OCSP_REQUEST* req, int 
   }
   ERR_clear_error();
   // proxy "" disables http_proxy from the environment: the responder is reached directly.
-  BIO* rsp_raw = OSSL_HTTP_transfer(nullptr, host.get(), port.get(), path.get(), 0, "", nullptr,
-                                    nullptr, nullptr, nullptr, nullptr, 0, nullptr,
-                                    "application/ocsp-request", req_bio.get(),
-                                    "application/ocsp-response", 1, 64 * 1024, timeout, 0);
+  BIO* rsp_raw =
+      OSSL_HTTP_transfer(nullptr, host.get(), port.get(), path.get(), 0, "", nullptr, nullptr,
+                         nullptr, nullptr, nullptr, 0, nullptr, "application/ocsp-request",
+                         req_bio.get(), "application/ocsp-response", 1, 64 * 1024, timeout, 0);
   if (!rsp_raw) return Fail(ErrorCode::kOcspUnavailable, LastOpensslError("OCSP HTTP exchange"));
   BioPtr rsp_bio(rsp_raw);
   OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE_bio(rsp_bio.get(), nullptr);
@@ -139,7 +139,8 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
   answer.this_update = ToUnix(this_upd);
   answer.next_update = next_upd ? ToUnix(next_upd) : 0;
   answer.revocation_time = rev_time ? ToUnix(rev_time) : 0;
-  if (answer.this_update == 0) return Fail(ErrorCode::kOcspResponseInvalid, "thisUpdate unreadable");
+  if (answer.this_update == 0)
+    return Fail(ErrorCode::kOcspResponseInvalid, "thisUpdate unreadable");
   if (answer.this_update > now + options.clock_skew_seconds) {
     return Fail(ErrorCode::kOcspStale, "OCSP response from the future");
   }

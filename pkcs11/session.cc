@@ -28,7 +28,8 @@ Bytes EncodedEcPoint(EVP_PKEY* key) {
 // bare point. Accept both.
 bool EcPointMatches(ByteSpan attribute, ByteSpan point) {
   if (point.empty()) return false;
-  if (attribute.size() == point.size() && std::equal(point.begin(), point.end(), attribute.begin())) {
+  if (attribute.size() == point.size() &&
+      std::equal(point.begin(), point.end(), attribute.begin())) {
     return true;
   }
   ByteReader r(attribute);
@@ -126,7 +127,8 @@ Result<Bytes> Session::Attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type
   CK_RV rv = module_->fn()->C_GetAttributeValue(handle_, object, &a, 1);
   if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
       a.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
-    return Fail(ErrorCode::kPkcs11ObjectNotFound, "attribute unavailable", static_cast<uint32_t>(rv));
+    return Fail(ErrorCode::kPkcs11ObjectNotFound, "attribute unavailable",
+                static_cast<uint32_t>(rv));
   }
   if (rv != CKR_OK) return Fail(CkError(rv, "C_GetAttributeValue"));
   if (a.ulValueLen > (1u << 20)) return Fail(ErrorCode::kPkcs11Error, "attribute too large");
@@ -172,9 +174,8 @@ Result<std::vector<CK_OBJECT_HANDLE>> Session::FindObjects(std::vector<CK_ATTRIB
 Result<std::vector<CertificateObject>> Session::FindCertificates() {
   CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
   CK_CERTIFICATE_TYPE type = CKC_X_509;
-  KW_ASSIGN_OR_RETURN(auto handles,
-                      FindObjects({{CKA_CLASS, &cls, sizeof(cls)},
-                                   {CKA_CERTIFICATE_TYPE, &type, sizeof(type)}}));
+  KW_ASSIGN_OR_RETURN(auto handles, FindObjects({{CKA_CLASS, &cls, sizeof(cls)},
+                                                 {CKA_CERTIFICATE_TYPE, &type, sizeof(type)}}));
   std::vector<CertificateObject> out;
   for (CK_OBJECT_HANDLE h : handles) {
     KW_ASSIGN_OR_RETURN(Bytes der, Attribute(h, CKA_VALUE));

@@ -37,9 +37,9 @@ struct PrivateKeyObject {
   KeyType key_type = KeyType::kOther;
   int bits = 0;  // from the certificate's public key
   bool always_authenticate = false;
-  bool sensitive = false;            // CKA_SENSITIVE
-  bool never_extractable = false;    // CKA_NEVER_EXTRACTABLE
-  bool always_sensitive = false;     // CKA_ALWAYS_SENSITIVE
+  bool sensitive = false;              // CKA_SENSITIVE
+  bool never_extractable = false;      // CKA_NEVER_EXTRACTABLE
+  bool always_sensitive = false;       // CKA_ALWAYS_SENSITIVE
   bool matched_by_public_key = false;  // found through the fallback
 };
 

@@ -82,8 +82,8 @@ Result<Bytes> DigestInfo(HashAlgorithm hash, ByteSpan digest) {
   return out;
 }
 
-Result<TokenSignature> SignMessage(Session& session, const PrivateKeyObject& key,
-                                   ByteSpan message, std::optional<SignScheme> preferred) {
+Result<TokenSignature> SignMessage(Session& session, const PrivateKeyObject& key, ByteSpan message,
+                                   std::optional<SignScheme> preferred) {
   KW_ASSIGN_OR_RETURN(auto mechanisms, session.Mechanisms());
   KW_ASSIGN_OR_RETURN(SignScheme scheme, ChooseScheme(key.key_type, mechanisms, preferred));
   TokenSignature out;

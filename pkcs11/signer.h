@@ -34,8 +34,8 @@ Result<SignScheme> ChooseScheme(KeyType key_type, std::span<const CK_MECHANISM_T
 // The DigestInfo DER (RFC 8017 §9.2 step 2) for SHA-256/384/512.
 Result<Bytes> DigestInfo(HashAlgorithm hash, ByteSpan digest);
 
-Result<TokenSignature> SignMessage(Session& session, const PrivateKeyObject& key,
-                                   ByteSpan message, std::optional<SignScheme> preferred);
+Result<TokenSignature> SignMessage(Session& session, const PrivateKeyObject& key, ByteSpan message,
+                                   std::optional<SignScheme> preferred);
 
 }  // namespace keyward::pkcs11
 

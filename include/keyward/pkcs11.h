@@ -58,7 +58,7 @@ struct LoginResult {
   RevocationEvidence revocation;
   Assurance assurance;
   std::string token_label;
-  std::string mechanism;  // CKM_ECDSA, CKM_RSA_PKCS, CKM_RSA_PKCS_PSS
+  std::string mechanism;            // CKM_ECDSA, CKM_RSA_PKCS, CKM_RSA_PKCS_PSS
   std::string signature_algorithm;  // ES256, ES384, RS256, PS256 ...
 };
 
@@ -82,8 +82,8 @@ struct CardLoginOptions {
   std::vector<std::string> accepted_ekus = {kSmartCardLogonOid, kClientAuthOid};
   std::string rules_file;  // empty: map by UPN, then e-mail
   std::string context = "keyward card-login";
-  std::string relying_host;  // empty: this host's name
-  int64_t verify_time = 0;   // Unix seconds; 0: now
+  std::string relying_host;         // empty: this host's name
+  int64_t verify_time = 0;          // Unix seconds; 0: now
   bool use_protected_path = false;  // pinpad: the PIN is entered on the reader
 };
 

@@ -86,7 +86,8 @@ int Run(LoginOptions& o) {
     }
   }
   auto result = pkcs11::CardLogin(
-      o.login, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(pin), static_cast<size_t>(n)));
+      o.login,
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(pin), static_cast<size_t>(n)));
   OPENSSL_cleanse(pin, sizeof(pin));
   if (!result) {
     const Error& e = result.error();

@@ -63,10 +63,14 @@ int RunCerts(const TokenOptions& o) {
     auto certs = pkcs11::ListTokenCertificates(m, o.token);
     if (!certs) return ReportError(certs.error(), o.json);
     for (const auto& c : *certs) {
-      nlohmann::json j = {{"module", m},           {"token", c.token_label},
-                          {"label", c.object_label}, {"id", c.id_hex},
-                          {"key_type", c.key_type}, {"key_bits", c.key_bits},
-                          {"is_ca", c.is_ca},       {"certificate", ToJson(c.certificate)}};
+      nlohmann::json j = {{"module", m},
+                          {"token", c.token_label},
+                          {"label", c.object_label},
+                          {"id", c.id_hex},
+                          {"key_type", c.key_type},
+                          {"key_bits", c.key_bits},
+                          {"is_ca", c.is_ca},
+                          {"certificate", ToJson(c.certificate)}};
       out.push_back(std::move(j));
       if (!o.json) {
         std::printf("%s  id=%s  %s-%d  %s\n    issuer %s  serial %s\n    sha256 %s\n",
@@ -84,7 +88,8 @@ Command MakeTokenCommand(CLI::App& root) {
   auto opts = std::make_shared<TokenOptions>();
   CLI::App* token = root.add_subcommand("token", "PKCS#11 tokens of any module");
   token->require_subcommand(1);
-  CLI::App* list = token->add_subcommand("list", "List the tokens present (slots, flags, PIN hints)");
+  CLI::App* list =
+      token->add_subcommand("list", "List the tokens present (slots, flags, PIN hints)");
   CLI::App* certs = token->add_subcommand("certs", "List X.509 certificates on the tokens");
   for (CLI::App* sub : {list, certs}) {
     sub->add_option("--module", opts->module,

@@ -3,9 +3,8 @@
 #ifndef KEYWARD_TOOLS_KEYWARD_PKCS11_JSON_H_
 #define KEYWARD_TOOLS_KEYWARD_PKCS11_JSON_H_
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "keyward/pkcs11.h"
@@ -20,20 +19,20 @@ inline nlohmann::json ToJson(const pkcs11::CertificateSummary& c) {
 }
 
 inline nlohmann::json ToJson(const pkcs11::TokenSummary& t) {
-  return {{"slot_id", t.slot_id},
-          {"slot_description", t.slot_description},
-          {"label", t.label},
-          {"manufacturer", t.manufacturer},
-          {"model", t.model},
-          {"serial", t.serial},
-          {"hardware_slot", t.hardware_slot},
-          {"removable", t.removable},
-          {"token_initialized", t.token_initialized},
-          {"login_required", t.login_required},
-          {"protected_authentication_path", t.protected_authentication_path},
-          {"pin", {{"count_low", t.pin_count_low},
-                   {"final_try", t.pin_final_try},
-                   {"locked", t.pin_locked}}}};
+  return {
+      {"slot_id", t.slot_id},
+      {"slot_description", t.slot_description},
+      {"label", t.label},
+      {"manufacturer", t.manufacturer},
+      {"model", t.model},
+      {"serial", t.serial},
+      {"hardware_slot", t.hardware_slot},
+      {"removable", t.removable},
+      {"token_initialized", t.token_initialized},
+      {"login_required", t.login_required},
+      {"protected_authentication_path", t.protected_authentication_path},
+      {"pin",
+       {{"count_low", t.pin_count_low}, {"final_try", t.pin_final_try}, {"locked", t.pin_locked}}}};
 }
 
 inline nlohmann::json ToJson(const pkcs11::LoginResult& r) {
@@ -57,10 +56,10 @@ inline nlohmann::json ToJson(const pkcs11::LoginResult& r) {
 }
 
 inline nlohmann::json ErrorJson(const Error& e) {
-  return {{"ok", false},
-          {"error", {{"code", std::string(ErrorCodeName(e.code))},
-                     {"native", e.native},
-                     {"detail", e.detail}}}};
+  return {
+      {"ok", false},
+      {"error",
+       {{"code", std::string(ErrorCodeName(e.code))}, {"native", e.native}, {"detail", e.detail}}}};
 }
 
 // 3: the environment (module, token, device); 2: unusable input; 1: the check said no.

@@ -91,7 +91,8 @@ TEST_F(CardLoginTest, EcP256Succeeds) {
   EXPECT_EQ(r->mechanism, "CKM_ECDSA");
   EXPECT_EQ(r->signature_algorithm, "ES256");
   EXPECT_EQ(r->token_label, kToken);
-  EXPECT_EQ(r->certificate.fingerprint_sha256, HexEncode(testing::ToCertificate(cert.get()).Fingerprint()));
+  EXPECT_EQ(r->certificate.fingerprint_sha256,
+            HexEncode(testing::ToCertificate(cert.get()).Fingerprint()));
   EXPECT_EQ(r->certificate.not_after, testing::ToCertificate(cert.get()).NotAfter().value());
   EXPECT_EQ(r->revocation.method, "none");
   EXPECT_EQ(r->revocation.status, "not_checked");

@@ -1,6 +1,7 @@
 // The CLI against SoftHSM2: `keyward token list|certs --json` and `keyward card-login --json`
 // with the PIN from --pin-fd (never on the command line, never in the output).
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/unit/pkcs11/test_env.h"
@@ -28,7 +29,8 @@ class CliTest : public ::testing::Test {
   std::string dir() const { return hsm_.dir(); }
 
   // Runs keyward; returns {exit code, stdout as JSON}.
-  std::pair<int, nlohmann::json> Keyward(std::vector<std::string> args, const std::string& pin = "") {
+  std::pair<int, nlohmann::json> Keyward(std::vector<std::string> args,
+                                         const std::string& pin = "") {
     args.insert(args.begin(), std::string(KEYWARD_BIN_DIR) + "/keyward");
     testing::WriteFile(dir() + "/pin", pin + "\n");
     int rc = testing::RunCapture(args, dir() + "/cli.log", dir() + "/out.json", dir() + "/pin");
@@ -56,8 +58,8 @@ TEST_F(CliTest, TokenListAndCerts) {
     }
   }
   EXPECT_TRUE(found);
-  auto [rc2, c] = Keyward({"token", "certs", "--module", testing::kSoftHsmModule, "--token", "cli",
-                           "--json"});
+  auto [rc2, c] =
+      Keyward({"token", "certs", "--module", testing::kSoftHsmModule, "--token", "cli", "--json"});
   ASSERT_EQ(rc2, 0);
   ASSERT_EQ(c["certificates"].size(), 1u);
   EXPECT_EQ(c["certificates"][0]["id"], "01");
@@ -94,9 +96,10 @@ TEST_F(CliTest, CardLoginWrongPinReportsCodeAndFlags) {
 
 TEST_F(CliTest, CardLoginBadRulesIsUsageError) {
   testing::WriteFile(dir() + "/rules", "rule broken <SUBJECT>x => upn\n");
-  auto [rc, j] = Keyward({"card-login", "--module", testing::kSoftHsmModule, "--ca",
-                          dir() + "/ca.pem", "--rules", dir() + "/rules", "--pin-fd", "0", "--json"},
-                         testing::kUserPin);
+  auto [rc, j] =
+      Keyward({"card-login", "--module", testing::kSoftHsmModule, "--ca", dir() + "/ca.pem",
+               "--rules", dir() + "/rules", "--pin-fd", "0", "--json"},
+              testing::kUserPin);
   EXPECT_EQ(rc, 2);
   EXPECT_EQ(j["error"]["code"], "mapping_rule_invalid");
 }

@@ -31,8 +31,8 @@ void Pad(CK_UTF8CHAR* field, size_t size, const char* text) {
 
 CK_RV Initialize(void*) {
   if (g_initialized) return CKR_CRYPTOKI_ALREADY_INITIALIZED;
-  g_token_flags = EnvNumber("FAKE_P11_TOKEN_FLAGS", CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
-                                                        CKF_USER_PIN_INITIALIZED);
+  g_token_flags = EnvNumber("FAKE_P11_TOKEN_FLAGS",
+                            CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED);
   g_login_rv = EnvNumber("FAKE_P11_LOGIN_RV", CKR_OK);
   g_token_rv = EnvNumber("FAKE_P11_TOKEN_RV", CKR_OK);
   g_initialized = true;

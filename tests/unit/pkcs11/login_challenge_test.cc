@@ -43,8 +43,7 @@ TEST(ChallengeRegistryTest, WrongPurposeHostOrUnknownNonce) {
   ChallengeRegistry reg(60);
   auto c = reg.Issue("login", "h", 0);
   ASSERT_TRUE(c);
-  EXPECT_EQ(reg.Consume(c->nonce, "sudo", "h", 1).error().code,
-            ErrorCode::kLoginChallengeInvalid);
+  EXPECT_EQ(reg.Consume(c->nonce, "sudo", "h", 1).error().code, ErrorCode::kLoginChallengeInvalid);
   EXPECT_EQ(reg.Consume(c->nonce, "login", "other", 1).error().code,
             ErrorCode::kLoginChallengeInvalid);
   EXPECT_EQ(reg.Consume(Bytes(32, 7), "login", "h", 1).error().code,

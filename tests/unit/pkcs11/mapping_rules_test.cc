@@ -95,12 +95,12 @@ TEST_F(MappingRulesTest, FirstRuleWhoseSourceExistsWins) {
   s.upn.clear();
   s.email = {"bob@mail.example"};
   Certificate cert = Issue(s);
-  auto r = Map(
-      "rule by-upn: <SUBJECT>.* => upn\n"
-      "\n"
-      "   # comment\n"
-      "rule by-mail: <SAN:email>@mail\\.example$ => email-user\r\n",
-      cert);
+  auto r =
+      Map("rule by-upn: <SUBJECT>.* => upn\n"
+          "\n"
+          "   # comment\n"
+          "rule by-mail: <SAN:email>@mail\\.example$ => email-user\r\n",
+          cert);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->account, "bob");
   EXPECT_EQ(r->rule, "by-mail");
@@ -145,10 +145,9 @@ TEST(MappingRulesParseTest, StrictParser) {
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().code, ErrorCode::kMappingRuleInvalid) << text;
   }
-  EXPECT_EQ(MappingRules::Parse("rule r: <SUBJECT>" + std::string(300, 'a') + " => upn")
-                .error()
-                .code,
-            ErrorCode::kMappingRuleInvalid);
+  EXPECT_EQ(
+      MappingRules::Parse("rule r: <SUBJECT>" + std::string(300, 'a') + " => upn").error().code,
+      ErrorCode::kMappingRuleInvalid);
   EXPECT_EQ(MappingRules::Parse(std::string(70 * 1024, '#')).error().code,
             ErrorCode::kMappingRuleInvalid);
   auto ok = MappingRules::Parse("rule a.b-c_1: <SUBJECT>.* => upn\n\trule x: <ISSUER>y => cn\n");

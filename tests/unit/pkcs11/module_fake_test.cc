@@ -54,8 +54,8 @@ TEST_F(FakeModuleTest, LockedPinIsPinBlockedWithHint) {
 }
 
 TEST_F(FakeModuleTest, FinalTryIsSurfaced) {
-  SetEnv("FAKE_P11_TOKEN_FLAGS", CKF_TOKEN_INITIALIZED | CKF_USER_PIN_COUNT_LOW |
-                                     CKF_USER_PIN_FINAL_TRY);
+  SetEnv("FAKE_P11_TOKEN_FLAGS",
+         CKF_TOKEN_INITIALIZED | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY);
   SetEnv("FAKE_P11_LOGIN_RV", CKR_PIN_INCORRECT);
   auto m = Load();
   ASSERT_TRUE(m);

@@ -1,9 +1,8 @@
 // OCSP against a real `openssl ocsp` responder on loopback, and the login policy around it.
-#include "pkcs11/ocsp_client.h"
-
 #include <gtest/gtest.h>
 
 #include "pkcs11/card_login.h"
+#include "pkcs11/ocsp_client.h"
 #include "tests/unit/pkcs11/test_env.h"
 
 namespace keyward::pkcs11 {
@@ -171,8 +170,8 @@ TEST_F(OcspTest, UrlFromAia) {
   s.not_after = now_ + kDay;
   X509Ptr with_aia = testing::IssueLeaf(ca_, other_key_.get(), s);
   OcspOptions o;
-  auto r = CheckOcsp(testing::ToCertificate(with_aia.get()),
-                     testing::ToCertificate(ca_.cert.get()), Trusted(), o, now_);
+  auto r = CheckOcsp(testing::ToCertificate(with_aia.get()), testing::ToCertificate(ca_.cert.get()),
+                     Trusted(), o, now_);
   ASSERT_TRUE(r) << r.error().ToString();
   // Not in the responder's index: openssl answers "unknown".
   EXPECT_EQ(r->status, OcspAnswer::Status::kUnknown);

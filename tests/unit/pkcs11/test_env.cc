@@ -4,14 +4,14 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,8 +82,8 @@ int Run(const std::vector<std::string>& argv, const std::string& log) {
   return WaitPid(Spawn(argv, log));
 }
 
-int RunCapture(const std::vector<std::string>& argv, const std::string& log,
-               const std::string& out, const std::string& in) {
+int RunCapture(const std::vector<std::string>& argv, const std::string& log, const std::string& out,
+               const std::string& in) {
   return WaitPid(Spawn(argv, log, out, in));
 }
 
@@ -100,8 +100,9 @@ TempDir::~TempDir() {
 
 SoftHsm::SoftHsm() {
   std::filesystem::create_directory(dir() + "/tokens");
-  WriteFile(dir() + "/softhsm2.conf", "directories.tokendir = " + dir() +
-                                          "/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
+  WriteFile(dir() + "/softhsm2.conf",
+            "directories.tokendir = " + dir() +
+                "/tokens\nobjectstore.backend = file\nlog.level = ERROR\n");
   setenv("SOFTHSM2_CONF", (dir() + "/softhsm2.conf").c_str(), 1);
 }
 
@@ -116,10 +117,10 @@ void SoftHsm::InitToken(const std::string& label) {
 
 EvpPkeyPtr SoftHsm::GenerateKey(const std::string& label, const std::string& id_hex,
                                 const std::string& spec) {
-  int rc = Run({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", label, "--login",
-                "--pin", kUserPin, "--keypairgen", "--key-type", spec, "--id", id_hex, "--label",
-                "key" + id_hex},
-               log());
+  int rc =
+      Run({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", label, "--login", "--pin",
+           kUserPin, "--keypairgen", "--key-type", spec, "--id", id_hex, "--label", "key" + id_hex},
+          log());
   if (rc != 0) throw std::runtime_error("pkcs11-tool --keypairgen failed");
   return ReadPublicKey(label, id_hex);
 }
@@ -136,7 +137,8 @@ EvpPkeyPtr SoftHsm::ReadPublicKey(const std::string& label, const std::string& i
   if (!session) throw std::runtime_error("session");
   CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
   Bytes id = *HexDecode(id_hex);
-  auto handles = session->FindObjects({{CKA_CLASS, &cls, sizeof(cls)}, {CKA_ID, id.data(), id.size()}});
+  auto handles =
+      session->FindObjects({{CKA_CLASS, &cls, sizeof(cls)}, {CKA_ID, id.data(), id.size()}});
   if (!handles || handles->size() != 1) throw std::runtime_error("public key object");
   CK_OBJECT_HANDLE h = (*handles)[0];
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
@@ -190,10 +192,10 @@ void SoftHsm::WriteCertificate(const std::string& label, const std::string& id_h
   std::string path = dir() + "/cert" + id_hex + object_label + ".der";
   Bytes der = Der(cert);
   WriteFile(path, std::string(der.begin(), der.end()));
-  int rc = Run({"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", label, "--login",
-                "--pin", kUserPin, "--write-object", path, "--type", "cert", "--id", id_hex,
-                "--label", object_label},
-               log());
+  int rc = Run(
+      {"pkcs11-tool", "--module", kSoftHsmModule, "--token-label", label, "--login", "--pin",
+       kUserPin, "--write-object", path, "--type", "cert", "--id", id_hex, "--label", object_label},
+      log());
   if (rc != 0) throw std::runtime_error("pkcs11-tool --write-object failed");
 }
 
@@ -250,9 +252,9 @@ OcspResponder::OcspResponder(const TestCa& ca, const std::string& dir,
   for (int attempt = 0; attempt < 5 && !ready_; ++attempt) {
     port_ = FreeLoopbackPort();
     std::filesystem::remove(dir + "/ocsp.log");
-    pid_ = Spawn({"openssl", "ocsp", "-index", dir + "/index.txt", "-port",
-                  std::to_string(port_), "-rsigner", dir + "/ocsp-ca.pem", "-rkey",
-                  dir + "/ocsp-ca.key", "-CA", dir + "/ocsp-ca.pem", "-ndays", "1"},
+    pid_ = Spawn({"openssl", "ocsp", "-index", dir + "/index.txt", "-port", std::to_string(port_),
+                  "-rsigner", dir + "/ocsp-ca.pem", "-rkey", dir + "/ocsp-ca.key", "-CA",
+                  dir + "/ocsp-ca.pem", "-ndays", "1"},
                  dir + "/ocsp.log");
     for (int i = 0; i < 100; ++i) {  // bounded wait: 10 s
       if (LogSaysListening(dir + "/ocsp.log")) {

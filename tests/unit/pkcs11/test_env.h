@@ -21,8 +21,8 @@ inline constexpr char kSoPin[] = "87654321";
 // did not exit normally).
 int Run(const std::vector<std::string>& argv, const std::string& log);
 // Same with stdout to `out` (truncated) and stdin from `in`.
-int RunCapture(const std::vector<std::string>& argv, const std::string& log,
-               const std::string& out, const std::string& in);
+int RunCapture(const std::vector<std::string>& argv, const std::string& log, const std::string& out,
+               const std::string& in);
 
 class TempDir {
  public:

@@ -17,7 +17,9 @@ void Check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string("test PKI: ") + what);
 }
 
-void SetTime(ASN1_TIME* t, int64_t when) { Check(ASN1_TIME_set(t, static_cast<time_t>(when)), "time"); }
+void SetTime(ASN1_TIME* t, int64_t when) {
+  Check(ASN1_TIME_set(t, static_cast<time_t>(when)), "time");
+}
 
 void AddExt(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;

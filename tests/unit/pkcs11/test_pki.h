@@ -29,8 +29,8 @@ struct TestCa {
 
 struct LeafSpec {
   std::string cn = "Alice Example";
-  std::vector<std::string> upn;    // SAN otherName 1.3.6.1.4.1.311.20.2.3
-  std::vector<std::string> email;  // SAN rfc822Name
+  std::vector<std::string> upn;                           // SAN otherName 1.3.6.1.4.1.311.20.2.3
+  std::vector<std::string> email;                         // SAN rfc822Name
   std::string eku = "1.3.6.1.4.1.311.20.2.2,clientAuth";  // empty: no extension
   std::string key_usage = "critical,digitalSignature";    // empty: no extension
   std::string sid;                                        // Microsoft SID extension
