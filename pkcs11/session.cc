@@ -67,6 +67,25 @@ Bytes StripLeadingZeros(ByteSpan b) {
 
 }  // namespace
 
+Error Session::Failure(CK_RV rv, std::string_view call) const {
+  Error e = CkError(rv, call);
+  if (e.code != ErrorCode::kPkcs11DeviceError && e.code != ErrorCode::kPkcs11SessionError &&
+      e.code != ErrorCode::kPkcs11Error) {
+    return e;
+  }
+  // Modules report a card pulled mid-operation in many ways (CKR_DEVICE_ERROR,
+  // CKR_FUNCTION_FAILED, CKR_SESSION_HANDLE_INVALID ...): ask the slot whether the token is still
+  // there and name the removal when it is not.
+  CK_SLOT_INFO info{};
+  CK_RV srv = module_->fn()->C_GetSlotInfo(token_.slot.id, &info);
+  if ((srv == CKR_OK && (info.flags & CKF_TOKEN_PRESENT) == 0) || srv == CKR_SLOT_ID_INVALID ||
+      srv == CKR_DEVICE_REMOVED || srv == CKR_TOKEN_NOT_PRESENT) {
+    e.code = ErrorCode::kPkcs11TokenRemoved;
+    e.detail += " (token no longer present)";
+  }
+  return e;
+}
+
 Result<Session> Session::Open(std::shared_ptr<Module> module, const TokenInfo& token) {
   CK_SESSION_HANDLE h = CK_INVALID_HANDLE;
   CK_RV rv = module->fn()->C_OpenSession(token.slot.id, CKF_SERIAL_SESSION, nullptr, nullptr, &h);
@@ -98,7 +117,7 @@ Result<void> Session::Login(const SecretBytes& pin) {
                                     const_cast<CK_UTF8CHAR*>(pin_bytes.data()),  // NOLINT
                                     static_cast<CK_ULONG>(pin_bytes.size()));
   if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-    Error e = CkError(rv, "C_Login");
+    Error e = Failure(rv, "C_Login");
     if (auto t = RefreshTokenInfo(); t) {
       e.detail += std::string(" (PIN status: ") + std::string(t->pin.Hint()) + ")";
     }
@@ -114,7 +133,7 @@ Result<void> Session::LoginProtectedPath() {
     return Fail(ErrorCode::kNotSupported, "token has no protected authentication path");
   }
   CK_RV rv = module_->fn()->C_Login(handle_, CKU_USER, nullptr, 0);
-  if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) return Fail(CkError(rv, "C_Login"));
+  if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) return Fail(Failure(rv, "C_Login"));
   logged_in_ = rv == CKR_OK;
   protected_path_ = true;
   return Ok();
@@ -130,12 +149,12 @@ Result<Bytes> Session::Attribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type
     return Fail(ErrorCode::kPkcs11ObjectNotFound, "attribute unavailable",
                 static_cast<uint32_t>(rv));
   }
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_GetAttributeValue"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_GetAttributeValue"));
   if (a.ulValueLen > (1u << 20)) return Fail(ErrorCode::kPkcs11Error, "attribute too large");
   Bytes out(a.ulValueLen);
   a.pValue = out.data();
   rv = module_->fn()->C_GetAttributeValue(handle_, object, &a, 1);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_GetAttributeValue"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_GetAttributeValue"));
   out.resize(a.ulValueLen);
   return out;
 }
@@ -145,14 +164,14 @@ Result<bool> Session::BoolAttribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE t
   CK_ATTRIBUTE a{type, &v, sizeof(v)};
   CK_RV rv = module_->fn()->C_GetAttributeValue(handle_, object, &a, 1);
   if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE) return false;
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_GetAttributeValue"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_GetAttributeValue"));
   return v == CK_TRUE;
 }
 
 Result<std::vector<CK_OBJECT_HANDLE>> Session::FindObjects(std::vector<CK_ATTRIBUTE> tmpl) const {
   CK_FUNCTION_LIST* f = module_->fn();
   CK_RV rv = f->C_FindObjectsInit(handle_, tmpl.data(), static_cast<CK_ULONG>(tmpl.size()));
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_FindObjectsInit"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_FindObjectsInit"));
   std::vector<CK_OBJECT_HANDLE> out;
   constexpr size_t kMaxObjects = 4096;
   while (out.size() < kMaxObjects) {
@@ -161,13 +180,13 @@ Result<std::vector<CK_OBJECT_HANDLE>> Session::FindObjects(std::vector<CK_ATTRIB
     rv = f->C_FindObjects(handle_, batch, 32, &n);
     if (rv != CKR_OK) {
       f->C_FindObjectsFinal(handle_);
-      return Fail(CkError(rv, "C_FindObjects"));
+      return Fail(Failure(rv, "C_FindObjects"));
     }
     if (n == 0) break;
     out.insert(out.end(), batch, batch + n);
   }
   rv = f->C_FindObjectsFinal(handle_);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_FindObjectsFinal"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_FindObjectsFinal"));
   return out;
 }
 
@@ -256,11 +275,11 @@ Result<PrivateKeyObject> Session::FindPrivateKeyFor(const CertificateObject& cer
 Result<std::vector<CK_MECHANISM_TYPE>> Session::Mechanisms() const {
   CK_ULONG count = 0;
   CK_RV rv = module_->fn()->C_GetMechanismList(token_.slot.id, nullptr, &count);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_GetMechanismList"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_GetMechanismList"));
   std::vector<CK_MECHANISM_TYPE> out(count);
   if (count == 0) return out;
   rv = module_->fn()->C_GetMechanismList(token_.slot.id, out.data(), &count);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_GetMechanismList"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_GetMechanismList"));
   out.resize(count);
   return out;
 }
@@ -268,7 +287,7 @@ Result<std::vector<CK_MECHANISM_TYPE>> Session::Mechanisms() const {
 Result<Bytes> Session::Sign(const PrivateKeyObject& key, CK_MECHANISM* mechanism, ByteSpan data) {
   CK_FUNCTION_LIST* f = module_->fn();
   CK_RV rv = f->C_SignInit(handle_, mechanism, key.handle);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_SignInit"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_SignInit"));
   if (key.always_authenticate) {
     if (protected_path_) {
       rv = f->C_Login(handle_, CKU_CONTEXT_SPECIFIC, nullptr, 0);
@@ -277,16 +296,16 @@ Result<Bytes> Session::Sign(const PrivateKeyObject& key, CK_MECHANISM* mechanism
       rv = f->C_Login(handle_, CKU_CONTEXT_SPECIFIC, const_cast<CK_UTF8CHAR*>(p.data()),  // NOLINT
                       static_cast<CK_ULONG>(p.size()));
     }
-    if (rv != CKR_OK) return Fail(CkError(rv, "C_Login(CKU_CONTEXT_SPECIFIC)"));
+    if (rv != CKR_OK) return Fail(Failure(rv, "C_Login(CKU_CONTEXT_SPECIFIC)"));
   }
   CK_ULONG len = 0;
   auto* in = const_cast<CK_BYTE*>(data.data());  // NOLINT: PKCS#11 API is not const-correct
   rv = f->C_Sign(handle_, in, static_cast<CK_ULONG>(data.size()), nullptr, &len);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_Sign"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_Sign"));
   if (len == 0 || len > 8192) return Fail(ErrorCode::kPkcs11Error, "implausible signature length");
   Bytes sig(len);
   rv = f->C_Sign(handle_, in, static_cast<CK_ULONG>(data.size()), sig.data(), &len);
-  if (rv != CKR_OK) return Fail(CkError(rv, "C_Sign"));
+  if (rv != CKR_OK) return Fail(Failure(rv, "C_Sign"));
   sig.resize(len);
   return sig;
 }

@@ -76,6 +76,8 @@ class Session {
  private:
   Session(std::shared_ptr<Module> module, TokenInfo token, CK_SESSION_HANDLE handle)
       : module_(std::move(module)), token_(std::move(token)), handle_(handle) {}
+  // CkError, but kPkcs11TokenRemoved when the token has gone from its slot.
+  Error Failure(CK_RV rv, std::string_view call) const;
   Result<bool> BoolAttribute(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) const;
   Result<PrivateKeyObject> DescribeKey(CK_OBJECT_HANDLE handle, const Certificate& cert) const;
 
