@@ -4,7 +4,9 @@
 #include <openssl/rsa.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace keyward::pkcs11 {
 namespace {
@@ -76,12 +78,19 @@ Error Session::Failure(CK_RV rv, std::string_view call) const {
   // Modules report a card pulled mid-operation in many ways (CKR_DEVICE_ERROR,
   // CKR_FUNCTION_FAILED, CKR_SESSION_HANDLE_INVALID ...): ask the slot whether the token is still
   // there and name the removal when it is not.
-  CK_SLOT_INFO info{};
-  CK_RV srv = module_->fn()->C_GetSlotInfo(token_.slot.id, &info);
-  if ((srv == CKR_OK && (info.flags & CKF_TOKEN_PRESENT) == 0) || srv == CKR_SLOT_ID_INVALID ||
-      srv == CKR_DEVICE_REMOVED || srv == CKR_TOKEN_NOT_PRESENT) {
-    e.code = ErrorCode::kPkcs11TokenRemoved;
-    e.detail += " (token no longer present)";
+  // The reader layer may notice the removal a moment after the failed call (pcscd polls readers
+  // about every 0.4 s): look again for up to ~1 s, only on this failure path.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    CK_SLOT_INFO info{};
+    CK_RV srv = module_->fn()->C_GetSlotInfo(token_.slot.id, &info);
+    if ((srv == CKR_OK && (info.flags & CKF_TOKEN_PRESENT) == 0) || srv == CKR_SLOT_ID_INVALID ||
+        srv == CKR_DEVICE_REMOVED || srv == CKR_TOKEN_NOT_PRESENT) {
+      e.code = ErrorCode::kPkcs11TokenRemoved;
+      e.detail += " (token no longer present)";
+      break;
+    }
+    if (srv != CKR_OK) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return e;
 }
