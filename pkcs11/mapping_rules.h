@@ -22,7 +22,6 @@
 #define KEYWARD_PKCS11_MAPPING_RULES_H_
 
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
