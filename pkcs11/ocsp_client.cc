@@ -1,0 +1,169 @@
+#include "pkcs11/ocsp_client.h"
+
+#include <openssl/err.h>
+#include <openssl/http.h>
+#include <openssl/ocsp.h>
+
+#include <memory>
+
+#include "core/hash.h"
+
+namespace keyward::pkcs11 {
+namespace {
+
+template <typename T, void (*F)(T*)>
+using Owned = std::unique_ptr<T, OsslDeleter<T, F>>;
+using OcspRequestPtr = Owned<OCSP_REQUEST, OCSP_REQUEST_free>;
+using OcspResponsePtr = Owned<OCSP_RESPONSE, OCSP_RESPONSE_free>;
+using OcspBasicPtr = Owned<OCSP_BASICRESP, OCSP_BASICRESP_free>;
+using OcspCertIdPtr = Owned<OCSP_CERTID, OCSP_CERTID_free>;
+using BioPtr = Owned<BIO, BIO_free_all>;
+
+void FreeString(char* s) { OPENSSL_free(s); }
+using OsslString = Owned<char, FreeString>;
+
+// The newest queued OpenSSL error (the cause; older entries may be unrelated noise such as an
+// engine that failed to load), queue cleared.
+std::string LastOpensslError(const char* what) {
+  unsigned long code = 0, last = 0;  // NOLINT(runtime/int)
+  while ((code = ERR_get_error()) != 0) last = code;
+  if (last == 0) return what;
+  char buf[256];
+  ERR_error_string_n(last, buf, sizeof(buf));
+  return std::string(what) + " (" + buf + ")";
+}
+
+int64_t ToUnix(const ASN1_GENERALIZEDTIME* t) {
+  struct tm tm {};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+Result<std::string> ResponderUrl(const Certificate& leaf, const OcspOptions& options) {
+  if (!options.url.empty()) return options.url;
+  STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(leaf.get());
+  std::string url;
+  if (urls && sk_OPENSSL_STRING_num(urls) > 0) url = sk_OPENSSL_STRING_value(urls, 0);
+  X509_email_free(urls);
+  if (url.empty()) return Fail(ErrorCode::kOcspUnavailable, "no OCSP URL configured or in AIA");
+  return url;
+}
+
+Result<OcspResponsePtr> Exchange(const std::string& url, OCSP_REQUEST* req, int timeout) {
+  char *host_raw = nullptr, *port_raw = nullptr, *path_raw = nullptr;
+  int ssl = 0;
+  if (OSSL_HTTP_parse_url(url.c_str(), &ssl, nullptr, &host_raw, &port_raw, nullptr, &path_raw,
+                          nullptr, nullptr) != 1) {
+    ERR_clear_error();
+    return Fail(ErrorCode::kOcspUnavailable, "malformed OCSP URL");
+  }
+  OsslString host(host_raw), port(port_raw), path(path_raw);
+  if (ssl) return Fail(ErrorCode::kNotSupported, "https OCSP responders are not supported");
+  BioPtr req_bio(BIO_new(BIO_s_mem()));
+  if (!req_bio || i2d_OCSP_REQUEST_bio(req_bio.get(), req) != 1) {
+    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request encoding"));
+  }
+  ERR_clear_error();
+  // proxy "" disables http_proxy from the environment: the responder is reached directly.
+  BIO* rsp_raw =
+      OSSL_HTTP_transfer(nullptr, host.get(), port.get(), path.get(), 0, "", nullptr, nullptr,
+                         nullptr, nullptr, nullptr, 0, nullptr, "application/ocsp-request",
+                         req_bio.get(), "application/ocsp-response", 1, 64 * 1024, timeout, 0);
+  if (!rsp_raw) return Fail(ErrorCode::kOcspUnavailable, LastOpensslError("OCSP HTTP exchange"));
+  BioPtr rsp_bio(rsp_raw);
+  OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE_bio(rsp_bio.get(), nullptr);
+  if (!resp) return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP response"));
+  return OcspResponsePtr(resp);
+}
+
+}  // namespace
+
+Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
+                             std::span<const Certificate> trusted, const OcspOptions& options,
+                             int64_t now) {
+  KW_ASSIGN_OR_RETURN(std::string url, ResponderUrl(leaf, options));
+  OcspCertIdPtr id(OCSP_cert_to_id(nullptr, leaf.get(), issuer.get()));
+  OcspRequestPtr req(OCSP_REQUEST_new());
+  if (!id || !req) return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request"));
+  OCSP_CERTID* id_copy = OCSP_CERTID_dup(id.get());
+  if (!id_copy || !OCSP_request_add0_id(req.get(), id_copy)) {
+    OCSP_CERTID_free(id_copy);
+    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request id"));
+  }
+  KW_ASSIGN_OR_RETURN(Bytes nonce, RandomBytes(32));
+  if (OCSP_request_add1_nonce(req.get(), nonce.data(), static_cast<int>(nonce.size())) != 1) {
+    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP nonce"));
+  }
+
+  KW_ASSIGN_OR_RETURN(OcspResponsePtr resp, Exchange(url, req.get(), options.timeout_seconds));
+  int status = OCSP_response_status(resp.get());
+  if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+    return Fail(ErrorCode::kOcspResponseInvalid,
+                std::string("OCSP responder status ") + OCSP_response_status_str(status),
+                static_cast<uint32_t>(status));
+  }
+  OcspBasicPtr basic(OCSP_response_get1_basic(resp.get()));
+  if (!basic) return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP basic response"));
+
+  int nonce_check = OCSP_check_nonce(req.get(), basic.get());
+  if (nonce_check == 0 || (options.require_nonce && nonce_check != 1)) {
+    return Fail(ErrorCode::kOcspNonceMismatch,
+                nonce_check == 0 ? "OCSP nonce differs" : "OCSP response carries no nonce",
+                static_cast<uint32_t>(nonce_check + 10));
+  }
+
+  // Signature: by the issuer itself or a delegated responder certified by it, chaining to a
+  // configured CA at the caller's time.
+  X509StorePtr store(X509_STORE_new());
+  if (!store) return Fail(ErrorCode::kInternal, "X509_STORE_new");
+  for (const Certificate& c : trusted) X509_STORE_add_cert(store.get(), c.get());
+  X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now));
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  STACK_OF(X509)* extra = sk_X509_new_null();
+  sk_X509_push(extra, issuer.get());
+  int verified = OCSP_basic_verify(basic.get(), extra, store.get(), 0);
+  sk_X509_free(extra);
+  if (verified != 1) {
+    return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP signature"));
+  }
+
+  int cert_status = -1, reason = -1;
+  ASN1_GENERALIZEDTIME *rev_time = nullptr, *this_upd = nullptr, *next_upd = nullptr;
+  if (OCSP_resp_find_status(basic.get(), id.get(), &cert_status, &reason, &rev_time, &this_upd,
+                            &next_upd) != 1) {
+    return Fail(ErrorCode::kOcspResponseInvalid, "OCSP response does not cover the certificate");
+  }
+  OcspAnswer answer;
+  answer.url = url;
+  answer.this_update = ToUnix(this_upd);
+  answer.next_update = next_upd ? ToUnix(next_upd) : 0;
+  answer.revocation_time = rev_time ? ToUnix(rev_time) : 0;
+  if (answer.this_update == 0)
+    return Fail(ErrorCode::kOcspResponseInvalid, "thisUpdate unreadable");
+  if (answer.this_update > now + options.clock_skew_seconds) {
+    return Fail(ErrorCode::kOcspStale, "OCSP response from the future");
+  }
+  if (next_upd) {
+    if (answer.next_update < now - options.clock_skew_seconds) {
+      return Fail(ErrorCode::kOcspStale, "OCSP response past nextUpdate");
+    }
+  } else if (now - answer.this_update > options.max_age_seconds) {
+    return Fail(ErrorCode::kOcspStale, "OCSP response older than the freshness window");
+  }
+  switch (cert_status) {
+    case V_OCSP_CERTSTATUS_GOOD:
+      answer.status = OcspAnswer::Status::kGood;
+      break;
+    case V_OCSP_CERTSTATUS_REVOKED:
+      answer.status = OcspAnswer::Status::kRevoked;
+      break;
+    default:
+      answer.status = OcspAnswer::Status::kUnknown;
+      break;
+  }
+  ERR_clear_error();
+  return answer;
+}
+
+}  // namespace keyward::pkcs11

@@ -1,0 +1,44 @@
+// OCSP (RFC 6960) for certificate login: a request for one certificate with a fresh nonce
+// (RFC 8954: 32 bytes), sent as an HTTP/1.0 POST (RFC 6960 appendix A.1) over plain HTTP with a
+// bounded overall timeout; the response must be successful, signed by the issuing CA or a
+// responder it delegated (id-kp-OCSPSigning), echo the nonce, and be fresh at the caller's time.
+//
+// Invariants: a CheckOcsp result of kGood/kRevoked/kUnknown comes only from a response whose
+// signature, nonce and freshness were all checked. Errors: kOcspUnavailable (no URL, connect,
+// timeout, HTTP error), kOcspResponseInvalid (unparsable, unsuccessful status, bad signature,
+// unauthorised signer, no answer for our certificate), kOcspNonceMismatch, kOcspStale.
+#ifndef KEYWARD_PKCS11_OCSP_CLIENT_H_
+#define KEYWARD_PKCS11_OCSP_CLIENT_H_
+
+#include <span>
+#include <string>
+
+#include "core/x509.h"
+
+namespace keyward::pkcs11 {
+
+struct OcspOptions {
+  std::string url;  // empty: the certificate's AIA OCSP URL
+  int timeout_seconds = 5;
+  int64_t max_age_seconds = 3600;  // for responses without nextUpdate
+  int64_t clock_skew_seconds = 300;
+  bool require_nonce = true;
+};
+
+struct OcspAnswer {
+  enum class Status { kGood, kRevoked, kUnknown };
+  Status status = Status::kUnknown;
+  std::string url;
+  int64_t this_update = 0;
+  int64_t next_update = 0;  // 0 when absent
+  int64_t revocation_time = 0;
+};
+
+// `trusted` are the configured CA certificates (the responder must chain to one).
+Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
+                             std::span<const Certificate> trusted, const OcspOptions& options,
+                             int64_t now);
+
+}  // namespace keyward::pkcs11
+
+#endif  // KEYWARD_PKCS11_OCSP_CLIENT_H_

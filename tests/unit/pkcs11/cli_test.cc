@@ -1,0 +1,116 @@
+// The CLI against SoftHSM2: `keyward token list|certs --json` and `keyward card-login --json`
+// with the PIN from --pin-fd (never on the command line, never in the output).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/unit/pkcs11/test_env.h"
+
+namespace keyward::pkcs11 {
+namespace {
+
+using testing::kDay;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    now_ = UnixNow();
+    ca_ = testing::TestCa::Create("CLI CA", now_);
+    hsm_.InitToken("cli");
+    EvpPkeyPtr pub = hsm_.GenerateKey("cli", "01", "EC:prime256v1");
+    testing::LeafSpec s;
+    s.upn = {"erin@corp.example"};
+    s.not_before = now_ - kDay;
+    s.not_after = now_ + kDay;
+    cert_ = testing::IssueLeaf(ca_, pub.get(), s);
+    hsm_.WriteCertificate("cli", "01", cert_.get(), "erin");
+    testing::WriteFile(dir() + "/ca.pem", ca_.CertPem());
+  }
+  std::string dir() const { return hsm_.dir(); }
+
+  // Runs keyward; returns {exit code, stdout as JSON}.
+  std::pair<int, nlohmann::json> Keyward(std::vector<std::string> args,
+                                         const std::string& pin = "") {
+    args.insert(args.begin(), std::string(KEYWARD_BIN_DIR) + "/keyward");
+    testing::WriteFile(dir() + "/pin", pin + "\n");
+    int rc = testing::RunCapture(args, dir() + "/cli.log", dir() + "/out.json", dir() + "/pin");
+    auto text = ReadFileToString(dir() + "/out.json");
+    nlohmann::json j = nlohmann::json::parse(text.value_or(""), nullptr, false);
+    return {rc, j};
+  }
+
+  int64_t now_ = 0;
+  testing::SoftHsm hsm_;
+  testing::TestCa ca_;
+  X509Ptr cert_;
+};
+
+TEST_F(CliTest, TokenListAndCerts) {
+  auto [rc, j] = Keyward({"token", "list", "--module", testing::kSoftHsmModule, "--json"});
+  ASSERT_EQ(rc, 0);
+  bool found = false;
+  for (const auto& t : j["tokens"]) {
+    if (t["label"] == "cli") {
+      found = true;
+      EXPECT_EQ(t["manufacturer"], "SoftHSM project");
+      EXPECT_EQ(t["login_required"], true);
+      EXPECT_EQ(t["pin"]["locked"], false);
+    }
+  }
+  EXPECT_TRUE(found);
+  auto [rc2, c] =
+      Keyward({"token", "certs", "--module", testing::kSoftHsmModule, "--token", "cli", "--json"});
+  ASSERT_EQ(rc2, 0);
+  ASSERT_EQ(c["certificates"].size(), 1u);
+  EXPECT_EQ(c["certificates"][0]["id"], "01");
+  EXPECT_EQ(c["certificates"][0]["key_type"], "ec");
+  EXPECT_EQ(c["certificates"][0]["key_bits"], 256);
+  EXPECT_EQ(c["certificates"][0]["certificate"]["serial"],
+            testing::ToCertificate(cert_.get()).SerialHex());
+}
+
+TEST_F(CliTest, CardLoginWithPinFd) {
+  auto [rc, j] = Keyward({"card-login", "--module", testing::kSoftHsmModule, "--token", "cli",
+                          "--ca", dir() + "/ca.pem", "--pin-fd", "0", "--host", "ws1", "--json"},
+                         testing::kUserPin);
+  ASSERT_EQ(rc, 0) << j.dump();
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["account"], "erin@corp.example");
+  EXPECT_EQ(j["mechanism"], "CKM_ECDSA");
+  EXPECT_EQ(j["assurance"]["level"], "aal2");
+  EXPECT_EQ(j["revocation"]["status"], "not_checked");
+  EXPECT_EQ(j.dump().find(testing::kUserPin), std::string::npos);
+}
+
+TEST_F(CliTest, CardLoginWrongPinReportsCodeAndFlags) {
+  auto [rc, j] = Keyward({"card-login", "--module", testing::kSoftHsmModule, "--token", "cli",
+                          "--ca", dir() + "/ca.pem", "--pin-fd", "0", "--json"},
+                         "000000");
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["error"]["code"], "pin_incorrect");
+  EXPECT_EQ(j["error"]["native"], 0xa0);  // CKR_PIN_INCORRECT
+  EXPECT_EQ(j["pin"]["count_low"], true);
+  EXPECT_EQ(j.dump().find("000000"), std::string::npos);
+}
+
+TEST_F(CliTest, CardLoginBadRulesIsUsageError) {
+  testing::WriteFile(dir() + "/rules", "rule broken <SUBJECT>x => upn\n");
+  auto [rc, j] =
+      Keyward({"card-login", "--module", testing::kSoftHsmModule, "--ca", dir() + "/ca.pem",
+               "--rules", dir() + "/rules", "--pin-fd", "0", "--json"},
+              testing::kUserPin);
+  EXPECT_EQ(rc, 2);
+  EXPECT_EQ(j["error"]["code"], "mapping_rule_invalid");
+}
+
+TEST_F(CliTest, CardLoginMissingModuleIsEnvironmentError) {
+  auto [rc, j] = Keyward({"card-login", "--module", dir() + "/none.so", "--ca", dir() + "/ca.pem",
+                          "--pin-fd", "0", "--json"},
+                         testing::kUserPin);
+  EXPECT_EQ(rc, 3);
+  EXPECT_EQ(j["error"]["code"], "pkcs11_module_load_failed");
+}
+
+}  // namespace
+}  // namespace keyward::pkcs11

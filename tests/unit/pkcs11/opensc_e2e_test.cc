@@ -1,0 +1,132 @@
+// End to end: certificate login through OpenSC's PKCS#11 module → pcscd → vpcd → the software
+// PIV card (keyward-softpiv), all started by scripts/with-pcscd in a private namespace. The card
+// is provisioned with keyward's PIV client (key generated on the card, certificate from a CA made
+// here), then keyward logs in and maps it exactly as it would a real card.
+#include <gtest/gtest.h>
+
+#include "keyward/pcsc.h"
+#include "pkcs11/card_login.h"
+#include "tests/unit/pcsc/harness.h"
+#include "tests/unit/pkcs11/test_pki.h"
+
+namespace keyward::pkcs11 {
+namespace {
+
+namespace pt = ::keyward::pcsc::testing;
+using testing::kDay;
+
+constexpr char kOpenSc[] = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
+
+class OpenScE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    now_ = UnixNow();
+    ca_ = testing::TestCa::Create("PIV Login CA", now_);
+    // A card of the previous test may still be seen until pcscd's next poll.
+    ASSERT_TRUE(pt::WaitForCard(false));
+  }
+
+  // Generates a P-256 key in slot 9A and stores a logon certificate for it.
+  void Provision(const std::string& upn) {
+    auto ctx = pcsc::Context::Establish();
+    ASSERT_TRUE(ctx) << ctx.error().ToString();
+    auto client = pcsc::piv::PivClient::Open(*ctx, pt::SoftReader());
+    ASSERT_TRUE(client) << client.error().ToString();
+    ASSERT_TRUE((*client)->AuthenticateManagementKey(pcsc::piv::ManagementKey::Default()));
+    auto pub =
+        (*client)->GenerateKey(pcsc::piv::Slot::kAuthentication, pcsc::piv::Algorithm::kEccP256);
+    ASSERT_TRUE(pub) << pub.error().ToString();
+    auto key = pub->ToEvp();
+    ASSERT_TRUE(key);
+    testing::LeafSpec spec;
+    spec.cn = "PIV user";
+    spec.upn = {upn};
+    spec.not_before = now_ - kDay;
+    spec.not_after = now_ + 365 * kDay;
+    X509Ptr cert = testing::IssueLeaf(ca_, key->get(), spec);
+    ASSERT_TRUE(
+        (*client)->WriteCertificate(pcsc::piv::Slot::kAuthentication, testing::Der(cert.get())));
+  }
+
+  Result<LoginResult> Login(const std::string& pin) {
+    CertificatePolicy policy;
+    policy.anchors.push_back(testing::ToCertificate(ca_.cert.get()));
+    auto rules =
+        MappingRules::Parse("rule piv: <EKU>smartcardLogon && <SAN:upn>@corp => upn-user\n");
+    if (!rules) return Fail(rules.error());
+    LoginVerifier verifier(std::move(policy), std::move(*rules), nullptr);
+    CardLoginRequest req;
+    req.module_path = kOpenSc;
+    req.pin = SecretBytes(std::string_view(pin));
+    req.relying_host = "ws1.corp.example";
+    req.now = now_;
+    return RunCardLogin(req, verifier);
+  }
+
+  std::optional<TokenSummary> Token() {
+    auto tokens = ListModuleTokens(kOpenSc);
+    if (!tokens || tokens->empty()) return std::nullopt;
+    return (*tokens)[0];
+  }
+
+  int64_t now_ = 0;
+  testing::TestCa ca_;
+  pt::TempDir dir_;
+};
+
+TEST_F(OpenScE2eTest, LoginMapsAndAWrongPinLocksThePin) {
+  auto card = pt::StartSoftCard(dir_.File("card.json"));
+  ASSERT_TRUE(card) << card.error().ToString();
+  ASSERT_TRUE(pt::WaitForCard(true));
+  Provision("frank@corp.example");
+
+  auto r = Login("123456");
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->account, "frank");
+  EXPECT_EQ(r->rule, "piv");
+  EXPECT_EQ(r->mechanism, "CKM_ECDSA");
+  EXPECT_EQ(r->signature_algorithm, "ES256");
+  EXPECT_FALSE(r->token_label.empty());
+  EXPECT_EQ(r->assurance.level, "aal3") << r->assurance.reason;
+
+  auto wrong = Login("654321");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kPinIncorrect);
+  EXPECT_EQ(wrong.error().native, CKR_PIN_INCORRECT);
+
+  // The software card allows 3 tries: keep failing until the PIN is blocked.
+  ErrorCode last = ErrorCode::kPinIncorrect;
+  for (int i = 0; i < 4 && last == ErrorCode::kPinIncorrect; ++i) {
+    auto again = Login("654321");
+    ASSERT_FALSE(again);
+    last = again.error().code;
+  }
+  EXPECT_EQ(last, ErrorCode::kPinBlocked);
+  auto blocked = Login("123456");
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(blocked.error().code, ErrorCode::kPinBlocked);
+  auto token = Token();
+  ASSERT_TRUE(token);
+  EXPECT_TRUE(token->pin_locked);
+}
+
+TEST_F(OpenScE2eTest, CardRemovedMidLoginIsTokenRemoved) {
+  {
+    auto card = pt::StartSoftCard(dir_.File("card.json"));
+    ASSERT_TRUE(card) << card.error().ToString();
+    ASSERT_TRUE(pt::WaitForCard(true));
+    Provision("grace@corp.example");
+    card->Stop();
+    ASSERT_TRUE(pt::WaitForCard(false));
+  }
+  // The same card again, this time vanishing when asked to sign (and staying out).
+  auto card = pt::StartSoftCard(dir_.File("card.json"), {"--test-remove-during-sign", "--once"});
+  ASSERT_TRUE(card) << card.error().ToString();
+  ASSERT_TRUE(pt::WaitForCard(true));
+  auto r = Login("123456");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPkcs11TokenRemoved) << r.error().ToString();
+}
+
+}  // namespace
+}  // namespace keyward::pkcs11
