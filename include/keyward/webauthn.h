@@ -249,6 +249,26 @@ Result<VerifiedRegistration> VerifyRegistrationResponseJson(std::string_view jso
 Result<VerifiedAssertion> VerifyAuthenticationResponseJson(std::string_view json,
                                                            const AssertionExpectations& expected);
 
+// ---- Verification cases (`keyward verify`) ----------------------------------------------------
+// A case is one ceremony response plus everything the RP expects of it (README, "Verification
+// cases"). The verdict is one JSON object; exit_code is 0 verified, 1 rejected, 2 the case itself
+// is unusable.
+struct CaseOptions {
+  const attestation::TrustStore* trust = nullptr;  // extra anchors (--trust-dir, --mds)
+};
+
+struct CaseVerdict {
+  int exit_code = 2;
+  std::string json;
+};
+
+CaseVerdict RunVerificationCase(std::string_view case_json, const CaseOptions& options);
+
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+std::string AaguidToString(const Aaguid& aaguid);
+// Parses "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)" to Unix seconds; kInvalidArgument.
+Result<int64_t> ParseIso8601(std::string_view text);
+
 }  // namespace keyward::webauthn
 
 #endif  // KEYWARD_WEBAUTHN_H_
