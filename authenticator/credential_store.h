@@ -45,6 +45,7 @@ struct ChallengeRecord {
   std::string state_json;    // ceremony parameters the Finish step needs
   int64_t created_at = 0;
   int64_t expires_at = 0;
+  bool used = false;  // read back only (ListChallenges)
 };
 
 class CredentialStore {

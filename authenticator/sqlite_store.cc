@@ -546,9 +546,10 @@ Result<ChallengeRecord> SqliteStore::ConsumeChallenge(ByteSpan challenge, std::s
 
 Result<std::vector<ChallengeRecord>> SqliteStore::ListChallenges(std::string_view principal_id) {
   std::lock_guard lock(mu_);
-  KW_ASSIGN_OR_RETURN(Statement s,
-                      db_->Prepare("SELECT challenge, purpose, state, created_at, expires_at "
-                                   "FROM challenges WHERE principal_id=? ORDER BY created_at"));
+  KW_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("SELECT challenge, purpose, state, created_at, expires_at, "
+                   "used_at IS NOT NULL FROM challenges WHERE principal_id=? ORDER BY created_at"));
   s.Bind(1, principal_id);
   std::vector<ChallengeRecord> out;
   for (;;) {
@@ -561,6 +562,7 @@ Result<std::vector<ChallengeRecord>> SqliteStore::ListChallenges(std::string_vie
     r.state_json = s.Text(2);
     r.created_at = s.Int(3);
     r.expires_at = s.Int(4);
+    r.used = s.Int(5) != 0;
     out.push_back(std::move(r));
   }
   return out;

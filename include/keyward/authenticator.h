@@ -240,8 +240,9 @@ class Authenticator {
   Result<void> RemoveCredential(std::span<const uint8_t> credential_id);
 
   // ---- privacy ----
-  // Everything stored about the principal, as one JSON document (principal, credentials, open
-  // challenges, audit records that concern them). kNotFound when there is no such principal.
+  // Everything stored about the principal, as one JSON document (principal, credentials,
+  // challenges (used and open), audit records that concern them). kNotFound when there is no such
+  // principal.
   Result<std::string> ExportPrincipal(std::string_view principal_id);
   // Deletes the principal, its credentials and challenges; the audit log keeps a pseudonymous
   // "erasure" record (HMAC-SHA-256 of the principal id under a per-store secret).
@@ -260,10 +261,17 @@ class Authenticator {
   std::unique_ptr<Impl> impl_;
 };
 
-// Verifies exported audit JSON lines (e.g. `keyward audit tail --all > audit.jsonl`): the chain
-// must start at `genesis` (all zeros for a full export) and be unbroken. kAuditChainBroken with
-// native = 1-based line number.
+// Verifies exported audit JSON lines (e.g. `keyward audit tail --all > audit.jsonl`). A full
+// export (first record seq 1) must start at the all-zero genesis hash; a tail must be unbroken
+// from its first line. kAuditChainBroken with native = 1-based line number of the first bad line.
 Result<AuditVerification> VerifyAuditLines(std::span<const std::string> lines);
+
+// JSON objects (one line, no whitespace) for CLI output and logs; field names are documented in
+// docs/authenticator.md. Binary fields are base64url.
+std::string PrincipalToJson(const Principal& principal);
+std::string CredentialToJson(const Credential& credential);
+std::string DecisionToJson(const PolicyDecision& decision);
+std::string AuthResultToJson(const AuthResult& result);
 
 }  // namespace keyward::authenticator
 
