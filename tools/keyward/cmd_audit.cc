@@ -98,7 +98,9 @@ int RunVerify(const AuditOptions& o) {
   }
   if (v) {
     if (o.json) {
-      std::cout << Json{{"ok", true}, {"verified", true}, {"records", v->records},
+      std::cout << Json{{"ok", true},
+                        {"verified", true},
+                        {"records", v->records},
                         {"head_hash", v->head_hash}}
                        .dump()
                 << "\n";

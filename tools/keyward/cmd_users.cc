@@ -92,8 +92,9 @@ int RunList(const Options& o) {
     Json j = ParseJson(authenticator::PrincipalToJson(p)).value_or(Json::object());
     Json kinds = Json::object();
     for (const auto& c : *creds) kinds[std::string(CredentialKindName(c.kind))] = 0;
-    for (const auto& c : *creds) kinds[std::string(CredentialKindName(c.kind))] =
-        kinds[std::string(CredentialKindName(c.kind))].get<int>() + 1;
+    for (const auto& c : *creds)
+      kinds[std::string(CredentialKindName(c.kind))] =
+          kinds[std::string(CredentialKindName(c.kind))].get<int>() + 1;
     j["credentials"] = creds->size();
     j["credential_kinds"] = kinds;
     out.push_back(j);
@@ -139,7 +140,8 @@ int RunShow(const Options& o) {
                 << "\n    serial       " << c.cert_serial << "\n";
     } else {
       std::cout << "    alg          " << c.alg << "\n    sign count   " << c.sign_count << "\n";
-      if (j.contains("aaguid")) std::cout << "    aaguid       " << j["aaguid"].get<std::string>() << "\n";
+      if (j.contains("aaguid"))
+        std::cout << "    aaguid       " << j["aaguid"].get<std::string>() << "\n";
       std::cout << "    backup       eligible=" << (c.backup_eligible ? "yes" : "no")
                 << " state=" << (c.backup_state ? "yes" : "no") << "\n";
     }
@@ -164,8 +166,7 @@ int RunExport(const Options& o) {
 
 int RunErase(const Options& o) {
   if (!o.yes) {
-    return Report(Error{ErrorCode::kInvalidArgument, 0,
-                        "erasure is permanent: repeat with --yes"},
+    return Report(Error{ErrorCode::kInvalidArgument, 0, "erasure is permanent: repeat with --yes"},
                   o.json, "erase");
   }
   auto a = OpenExisting(o.db);
@@ -183,7 +184,8 @@ int RunErase(const Options& o) {
   return kExitOk;
 }
 
-constexpr char kUsersHelp[] = R"(Principals in a keyward credential store (SQLite; --db or $KEYWARD_DB,
+constexpr char kUsersHelp[] =
+    R"(Principals in a keyward credential store (SQLite; --db or $KEYWARD_DB,
 default ./keyward.db). USER is a principal id (p_...) or a login name.
 
 --json output (one object per invocation):
