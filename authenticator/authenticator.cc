@@ -99,7 +99,9 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorCo
     KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der));
     impl->smart_card_anchors.push_back(std::move(c));
   }
-  KW_ASSIGN_OR_RETURN(impl->store, SqliteStore::Open(config.db_path));
+  SqliteStore::Options store_options;
+  store_options.relaxed_durability = config.store_relaxed_durability;
+  KW_ASSIGN_OR_RETURN(impl->store, SqliteStore::Open(config.db_path, store_options));
   return std::unique_ptr<Authenticator>(new Authenticator(std::move(impl)));
 }
 

@@ -93,7 +93,8 @@ Bytes Statement::Blob(int column) const {
   return p == nullptr ? Bytes() : Bytes(p, p + n);
 }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool create) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool create,
+                                                 bool sync_full) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (create) flags |= SQLITE_OPEN_CREATE;
@@ -116,7 +117,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool c
       return Fail(ErrorCode::kStoreIo, "cannot switch the store to WAL mode");
     }
   }
-  KW_TRY(db->Exec("PRAGMA synchronous=FULL"));
+  KW_TRY(db->Exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   KW_TRY(db->Exec("PRAGMA foreign_keys=ON"));
   KW_TRY(db->Exec("PRAGMA secure_delete=ON"));
   return db;

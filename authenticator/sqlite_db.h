@@ -65,7 +65,9 @@ class Statement {
 class SqliteDb {
  public:
   // Opens (creating when `create`) the database at `path` and applies the connection settings.
-  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool create);
+  // `sync_full` false selects synchronous=NORMAL (see SqliteStore::Options).
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path, bool create,
+                                                bool sync_full = true);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -187,7 +187,14 @@ std::string Hmac16Hex(ByteSpan key, std::string_view domain, ByteSpan data) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, bool create) {
-  KW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, create));
+  Options options;
+  options.create = create;
+  return Open(path, options);
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       const Options& options) {
+  KW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, options.create, !options.relaxed_durability));
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db)));
   KW_TRY(store->Migrate());
   return store;
@@ -369,6 +376,23 @@ Result<void> SqliteStore::AddCredential(const Credential& c, const AuditEvent* a
   KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
   KW_TRY(InsertCredentialLocked(c));
   if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
+  return tx.Commit();
+}
+
+Result<void> SqliteStore::BulkAddPrincipals(std::span<const Principal> principals) {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+  for (const Principal& p : principals) {
+    KW_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("INSERT INTO principals(id, user_handle, name, display_name, "
+                                     "created_at) VALUES(?,?,?,?,?)"));
+    KW_TRY(s.Bind(1, p.id)
+               .Bind(2, ByteSpan(p.user_handle))
+               .Bind(3, p.name)
+               .Bind(4, p.display_name)
+               .Bind(5, p.created_at)
+               .Run());
+  }
   return tx.Commit();
 }
 

@@ -33,7 +33,16 @@ inline constexpr int kSchemaVersion = 1;
 
 class SqliteStore final : public CredentialStore {
  public:
+  struct Options {
+    bool create = true;
+    // WAL with synchronous=NORMAL instead of FULL: commits do not wait for an fsync. A killed
+    // process still loses nothing committed and nothing is ever torn; an OS crash or power loss
+    // may lose the most recent commits (never corrupt the file). A lost commit can un-spend a
+    // challenge or un-advance a sign count, so only choose this with that risk understood.
+    bool relaxed_durability = false;
+  };
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, bool create = true);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, const Options& options);
 
   Result<void> CreatePrincipal(const Principal& principal, const AuditEvent* audit) override;
   Result<Principal> GetPrincipal(std::string_view id) override;
@@ -64,6 +73,7 @@ class SqliteStore final : public CredentialStore {
   std::string Pseudonym(std::string_view principal_id) const override;
 
   // Bulk loading for benchmarks and imports: one transaction, one prepared insert, no audit.
+  Result<void> BulkAddPrincipals(std::span<const Principal> principals);
   Result<void> BulkAddCredentials(std::span<const Credential> credentials);
   // PRAGMA integrity_check == "ok".
   Result<void> CheckIntegrity();

@@ -159,6 +159,10 @@ struct AuthenticatorConfig {
   std::vector<Bytes> smart_card_anchors;
   // Unix seconds; tests inject a clock. Default: the wall clock.
   std::function<int64_t()> clock;
+  // SQLite synchronous=NORMAL instead of FULL: commits skip the fsync. Nothing committed is lost
+  // when the process dies; an OS crash or power loss may lose the latest commits (a spent
+  // challenge or an advanced sign count could come back). Off by default.
+  bool store_relaxed_durability = false;
 };
 
 struct CeremonyStart {

@@ -245,7 +245,12 @@ TEST_F(StoreTest, RacingSignCountProcesses) {
 
 // kill -9 during a burst of registrations: every registration the child reported committed is
 // there, complete; nothing is torn; the audit chain still verifies and matches the credentials.
-TEST_F(StoreTest, SurvivesKillNineMidWrite) {
+// Holds for both durability modes (relaxed only gives up on OS crashes / power loss).
+class KillNineTest : public StoreTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(KillNineTest, SurvivesKillNineMidWrite) {
+  SqliteStore::Options options;
+  options.relaxed_durability = GetParam();
   uint32_t next = 1000;
   for (int round = 0; round < 3; ++round) {
     int report[2];
@@ -255,7 +260,7 @@ TEST_F(StoreTest, SurvivesKillNineMidWrite) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       close(report[0]);
-      auto s = SqliteStore::Open(path_);
+      auto s = SqliteStore::Open(path_, options);
       if (!s) _exit(3);
       for (uint32_t n = first;; ++n) {
         Credential cred = MakeCredential(alice_.id, n);
@@ -309,6 +314,9 @@ TEST_F(StoreTest, SurvivesKillNineMidWrite) {
     next = 1000 + static_cast<uint32_t>(all->size());
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Durability, KillNineTest, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "Relaxed" : "Full"; });
 
 TEST_F(StoreTest, ChallengesAreSingleUseAndExpire) {
   ChallengeRecord r;
