@@ -55,4 +55,28 @@ Result<void> CheckAaguidExtension(const Certificate& cert, const Aaguid& aaguid)
   return Ok();
 }
 
+Bytes AttToBeSigned(const AttestationInput& input) {
+  Bytes out(input.auth_data.begin(), input.auth_data.end());
+  out.insert(out.end(), input.client_data_hash.begin(), input.client_data_hash.end());
+  return out;
+}
+
+bool CertificateKeyIsCredentialKey(const Certificate& cert, const AttestationInput& input) {
+  auto evp = input.credential_public_key.Evp();
+  return evp && SamePublicKey(cert.public_key(), *evp);
+}
+
+Result<CoseAlgorithm> ReadAlg(const CborItem& att_stmt, std::string_view fmt) {
+  auto alg_int = att_stmt.Find("alg").GetInt();
+  if (!alg_int) {
+    return Fail(ErrorCode::kAttestationStatementMalformed, std::string(fmt) + ": alg missing");
+  }
+  auto alg = CoseAlgorithmFromInt(*alg_int);
+  if (!alg) {
+    return Fail(ErrorCode::kUnsupportedAlgorithm,
+                std::string(fmt) + ": alg " + std::to_string(*alg_int));
+  }
+  return *alg;
+}
+
 }  // namespace keyward::attestation

@@ -17,14 +17,13 @@
 #include "core/cose_key.h"
 #include "core/public_key.h"
 #include "core/x509.h"
+#include "keyward/attestation.h"
 
 namespace keyward::attestation {
 
 // WebAuthn L3 §6.5.4 attestation types.
 enum class AttestationType { kNone, kSelf, kBasic, kAttCa, kAnonCa };
 std::string_view AttestationTypeName(AttestationType type);  // "none", "self", "basic", ...
-
-using Aaguid = std::array<uint8_t, 16>;
 
 // Everything a verification procedure may look at (§8, "verification procedure inputs").
 struct AttestationInput {
@@ -38,8 +37,11 @@ struct AttestationInput {
   ByteSpan credential_key_cose;    // its exact bytes in auth_data
   const PublicKey& credential_public_key;
   int64_t verify_time = 0;         // Unix seconds, for freshness windows (SafetyNet)
-  InsecureAlgorithms insecure;     // caller's opt-ins (RS1)
+  InsecureAlgorithms insecure{};   // caller's opt-ins (RS1)
+  AttestationOptions options{};    // per-format options (SafetyNet window, android-key TEE)
 };
+
+struct InnerStatement;  // compound (§8.9): one verified inner statement
 
 struct StatementResult {
   AttestationType type = AttestationType::kNone;
@@ -48,6 +50,13 @@ struct StatementResult {
   std::optional<CoseAlgorithm> alg;  // the statement's signature algorithm, if any
   // Human-readable remarks a verdict should carry (e.g. accepted legacy RS1 AIK signature).
   std::vector<std::string> notes;
+  // compound only: every inner statement, in attStmt order (all verified).
+  std::vector<InnerStatement> inner;
+};
+
+struct InnerStatement {
+  std::string fmt;
+  StatementResult result;
 };
 
 class AttestationFormat {
@@ -63,6 +72,13 @@ Result<std::vector<Certificate>> ReadX5c(const CborItem& att_stmt);
 // The FIDO AAGUID certificate extension (1.3.6.1.4.1.45724.1.1.4): when present it must be
 // non-critical and equal `aaguid` (kAttestationAaguidMismatch / kAttestationCertificateInvalid).
 Result<void> CheckAaguidExtension(const Certificate& cert, const Aaguid& aaguid);
+// authenticatorData ‖ clientDataHash (attToBeSigned, §8).
+Bytes AttToBeSigned(const AttestationInput& input);
+// True when the certificate's subject public key is the credential public key.
+bool CertificateKeyIsCredentialKey(const Certificate& cert, const AttestationInput& input);
+// Reads attStmt["alg"] as a COSE algorithm keyward knows (kAttestationStatementMalformed when
+// absent, kUnsupportedAlgorithm when unknown).
+Result<CoseAlgorithm> ReadAlg(const CborItem& att_stmt, std::string_view fmt);
 
 }  // namespace keyward::attestation
 

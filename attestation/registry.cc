@@ -2,8 +2,14 @@
 
 #include <memory>
 
+#include "attestation/android_key_format.h"
+#include "attestation/apple_format.h"
+#include "attestation/compound_format.h"
+#include "attestation/fido_u2f_format.h"
 #include "attestation/none_format.h"
 #include "attestation/packed_format.h"
+#include "attestation/safetynet_format.h"
+#include "attestation/tpm_format.h"
 
 namespace keyward::attestation {
 namespace {
@@ -13,6 +19,12 @@ const std::vector<std::unique_ptr<AttestationFormat>>& Formats() {
     auto* v = new std::vector<std::unique_ptr<AttestationFormat>>();
     v->push_back(std::make_unique<NoneFormat>());
     v->push_back(std::make_unique<PackedFormat>());
+    v->push_back(std::make_unique<FidoU2fFormat>());
+    v->push_back(std::make_unique<TpmFormat>());
+    v->push_back(std::make_unique<AndroidKeyFormat>());
+    v->push_back(std::make_unique<AppleFormat>());
+    v->push_back(std::make_unique<SafetyNetFormat>());
+    v->push_back(std::make_unique<CompoundFormat>());
     return v;
   }();
   return *formats;

@@ -34,6 +34,28 @@ const EC_GROUP* CachedGroup(CoseCurve crv) {
   }
 }
 
+// One EC_KEY per curve and thread, re-pointed at each key's point for the duration of a
+// verification: building a fresh EC_KEY per credential would copy the curve group every time,
+// which costs more than everything else in key construction.
+EC_KEY* ScratchKey(CoseCurve crv) {
+  struct Keys {
+    EC_KEY* k[3] = {nullptr, nullptr, nullptr};
+    ~Keys() {
+      for (EC_KEY* key : k) EC_KEY_free(key);
+    }
+  };
+  thread_local Keys keys;
+  int i = crv == CoseCurve::kP256 ? 0 : crv == CoseCurve::kP384 ? 1 : 2;
+  if (!keys.k[i]) {
+    keys.k[i] = EC_KEY_new();
+    if (keys.k[i] && EC_KEY_set_group(keys.k[i], CachedGroup(crv)) != 1) {
+      EC_KEY_free(keys.k[i]);
+      keys.k[i] = nullptr;
+    }
+  }
+  return keys.k[i];
+}
+
 const EVP_MD* MdFor(HashAlgorithm h) {
   switch (h) {
     case HashAlgorithm::kSha1:
@@ -125,12 +147,13 @@ HashAlgorithm HashFor(CoseAlgorithm alg) {
 }
 
 struct PublicKey::Impl {
-  EC_KEY* ec = nullptr;      // raw-parameter ECDSA keys
+  EC_POINT* ec_point = nullptr;  // raw-parameter ECDSA keys: the point, on `ec_curve`
+  CoseCurve ec_curve = CoseCurve::kP256;
   RSA* rsa = nullptr;        // raw-parameter RSA keys
   EVP_PKEY* evp = nullptr;   // EdDSA keys, wrapped keys, or the lazily built comparison key
   std::once_flag evp_once;
   ~Impl() {
-    EC_KEY_free(ec);
+    EC_POINT_free(ec_point);
     RSA_free(rsa);
     EVP_PKEY_free(evp);
   }
@@ -158,17 +181,13 @@ Result<PublicKey> PublicKey::FromCose(const CoseKey& key, InsecureAlgorithms ins
       size_t len = 1 + key.x.size() + key.y.size();
       EC_POINT* point = EC_POINT_new(group);
       // oct2point rejects coordinates >= p and points not on the curve.
-      bool ok = point && EC_POINT_oct2point(group, point, buf, len, nullptr) == 1;
-      if (!ok) {
+      if (!point || EC_POINT_oct2point(group, point, buf, len, nullptr) != 1) {
         EC_POINT_free(point);
         ERR_clear_error();
         return Fail(ErrorCode::kPointNotOnCurve, "EC point is not on the curve");
       }
-      impl->ec = EC_KEY_new();
-      ok = impl->ec && EC_KEY_set_group(impl->ec, group) == 1 &&
-           EC_KEY_set_public_key(impl->ec, point) == 1;
-      EC_POINT_free(point);
-      if (!ok) return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EC_KEY"));
+      impl->ec_point = point;
+      impl->ec_curve = *key.crv;
       break;
     }
     case CoseKeyType::kRsa: {
@@ -246,7 +265,11 @@ Result<void> PublicKey::Verify(ByteSpan message, ByteSpan signature, SignatureFo
     KW_ASSIGN_OR_RETURN(converted, P1363ToDer(signature, EcFieldBytes(alg_)));
     signature = converted;
   }
-  if (impl_->ec) {
+  if (impl_->ec_point) {
+    EC_KEY* ec = ScratchKey(impl_->ec_curve);
+    if (!ec || EC_KEY_set_public_key(ec, impl_->ec_point) != 1) {
+      return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EC_KEY_set_public_key"));
+    }
     uint8_t digest[64];
     size_t dlen = DigestSize(h);
     if (h == HashAlgorithm::kSha256) {
@@ -258,7 +281,7 @@ Result<void> PublicKey::Verify(ByteSpan message, ByteSpan signature, SignatureFo
     }
     // ECDSA_verify decodes the DER signature, rejects any non-DER encoding and verifies.
     int rc = ECDSA_verify(0, digest, static_cast<int>(dlen), signature.data(),
-                          static_cast<int>(signature.size()), impl_->ec);
+                          static_cast<int>(signature.size()), ec);
     ERR_clear_error();
     if (rc == 1) return Ok();
     if (rc == 0) return Fail(ErrorCode::kSignatureInvalid, "ECDSA signature does not verify");
@@ -313,8 +336,15 @@ Result<EVP_PKEY*> PublicKey::Evp() const {
     if (impl_->evp) return;
     EVP_PKEY* k = EVP_PKEY_new();
     if (!k) return;
-    bool ok = impl_->ec ? EVP_PKEY_set1_EC_KEY(k, impl_->ec) == 1
-                        : impl_->rsa ? EVP_PKEY_set1_RSA(k, impl_->rsa) == 1 : false;
+    bool ok = false;
+    if (impl_->ec_point) {
+      EC_KEY* ec = EC_KEY_new();
+      ok = ec && EC_KEY_set_group(ec, CachedGroup(impl_->ec_curve)) == 1 &&
+           EC_KEY_set_public_key(ec, impl_->ec_point) == 1 && EVP_PKEY_set1_EC_KEY(k, ec) == 1;
+      EC_KEY_free(ec);
+    } else if (impl_->rsa) {
+      ok = EVP_PKEY_set1_RSA(k, impl_->rsa) == 1;
+    }
     if (ok) {
       impl_->evp = k;
     } else {

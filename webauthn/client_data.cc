@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/base64url.h"
-#include "core/json.h"
+#include "core/json_reader.h"
 
 namespace keyward::webauthn {
 namespace {
@@ -18,25 +18,26 @@ Result<CollectedClientData> CollectedClientData::Parse(std::string_view json) {
   JsonLimits limits;
   limits.max_bytes = 64 * 1024;
   limits.max_depth = 8;
-  auto doc = ParseJson(json, limits);
+  auto doc = JsonDocument::Parse(json, limits);
   if (!doc) return Malformed(doc.error().ToString());
-  if (!doc->is_object()) return Malformed("not a JSON object");
+  JsonValue root = doc->root();
+  if (!root.IsObject()) return Malformed("not a JSON object");
   CollectedClientData c;
-  auto type = JsonString(*doc, "type");
+  auto type = root.GetString("type");
   if (!type) return Malformed("type missing or not a string");
   c.type = *type;
-  auto challenge = JsonString(*doc, "challenge");
+  auto challenge = root.GetString("challenge");
   if (!challenge) return Malformed("challenge missing or not a string");
   auto decoded = Base64UrlDecode(*challenge);
   if (!decoded) return Malformed("challenge is not base64url");
   c.challenge = std::move(*decoded);
-  auto origin = JsonString(*doc, "origin");
+  auto origin = root.GetString("origin");
   if (!origin) return Malformed("origin missing or not a string");
   c.origin = *origin;
-  auto cross = JsonOptBool(*doc, "crossOrigin");
+  auto cross = root.GetOptBool("crossOrigin");
   if (!cross) return Malformed("crossOrigin is not a boolean");
   c.cross_origin = cross->value_or(false);
-  auto top = JsonOptString(*doc, "topOrigin");
+  auto top = root.GetOptString("topOrigin");
   if (!top) return Malformed("topOrigin is not a string");
   if (*top) c.top_origin = std::string(**top);
   return c;

@@ -1,0 +1,110 @@
+// FIDO Metadata Service v3 (FIDO Alliance "FIDO Metadata Service" v3.0 §3.1 "Metadata BLOB",
+// "FIDO Metadata Statement" v3.0): the signed BLOB, its entries and their status reports.
+//
+// A MetadataBlob exists only after verification (MetadataBlob::Verify) or when read back from
+// keyward's own offline store, which holds only BLOBs that verified when imported
+// (MetadataBlob::LoadStored).
+//
+// Verification (Verify): the BLOB is a JWS compact JWT (ES256 or RS256) whose header x5c chains
+// to one of the caller's roots at the verification time (expired chain → kCertificateExpired),
+// with the caller's CRLs honoured (revoked → kCertificateRevoked); the signature verifies with
+// the x5c leaf (kMetadataSignatureInvalid); its serial `no` is newer than the caller's stored one
+// (kMetadataRollback). Structural defects are kMetadataMalformed.
+//
+// Leniency: unknown members anywhere are ignored; an entry whose known fields are malformed is
+// skipped (counted in skipped_entries()), never failing the BLOB.
+//
+// Status reports: the latest by effectiveDate governs (ties: the later in the array). REVOKED,
+// ATTESTATION_KEY_COMPROMISE, USER_VERIFICATION_BYPASS, USER_KEY_REMOTE_COMPROMISE and
+// USER_KEY_PHYSICAL_COMPROMISE make an entry compromised. The certification level is the last
+// FIDO_CERTIFIED[_Lx] status in date order, reset by a later NOT_FIDO_CERTIFIED or REVOKED.
+#ifndef KEYWARD_ATTESTATION_METADATA_H_
+#define KEYWARD_ATTESTATION_METADATA_H_
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/x509.h"
+#include "keyward/attestation.h"
+
+namespace keyward::attestation {
+
+struct StatusReport {
+  std::string status;          // e.g. "FIDO_CERTIFIED_L1", "REVOKED"
+  std::string effective_date;  // "YYYY-MM-DD" ("" when absent)
+};
+
+struct MetadataEntry {
+  std::optional<Aaguid> aaguid;
+  std::vector<std::string> key_identifiers;  // attestationCertificateKeyIdentifiers, lower hex
+  std::string description;
+  std::vector<std::string> attestation_types;  // "basic_full", "attca", "anonca", ...
+  std::vector<Certificate> roots;              // attestationRootCertificates
+  std::vector<StatusReport> status_reports;
+  std::string time_of_last_status_change;
+  Json raw;  // the entry exactly as the BLOB had it (for display)
+
+  // The governing status report (latest effectiveDate), or null when there is none.
+  const StatusReport* LatestStatus() const;
+  CertificationLevel certification_level() const;
+  bool compromised() const;
+  std::string_view status() const;  // LatestStatus()->status or ""
+};
+
+struct MetadataVerifyOptions {
+  int64_t verify_time = 0;              // Unix seconds; required
+  std::vector<X509_CRL*> crls;          // CRLs for the signer chain (not owned)
+  std::optional<int64_t> stored_serial;  // `no` of the copy already held
+};
+
+class MetadataBlob {
+ public:
+  static Result<MetadataBlob> Verify(std::string_view jwt, std::span<const Certificate> roots,
+                                     const MetadataVerifyOptions& options);
+  // Reads a BLOB from keyward's store (written only after Verify succeeded): no signature check.
+  static Result<MetadataBlob> LoadStored(const std::string& path);
+  // Verifies and writes the BLOB to `path` atomically (temp file + rename, mode 0644); refuses a
+  // rollback against a BLOB already stored there.
+  static Result<MetadataBlob> Import(std::string_view jwt, std::span<const Certificate> roots,
+                                     MetadataVerifyOptions options, const std::string& path);
+
+  int64_t serial() const { return serial_; }
+  const std::string& next_update() const { return next_update_; }
+  const std::string& legal_header() const { return legal_header_; }
+  size_t size() const { return entries_.size(); }
+  size_t skipped_entries() const { return skipped_; }
+  const std::vector<MetadataEntry>& entries() const { return entries_; }
+  const std::string& jwt() const { return jwt_; }
+
+  const MetadataEntry* FindByAaguid(const Aaguid& aaguid) const;
+  const MetadataEntry* FindByKeyIdentifier(std::string_view hex) const;
+  // By AAGUID; for an all-zero AAGUID (U2F) by the attestation certificate's key identifier.
+  const MetadataEntry* FindFor(const Aaguid& aaguid, const Certificate* attestation_cert) const;
+
+ private:
+  MetadataBlob() = default;
+  static Result<MetadataBlob> FromPayload(const Json& payload, std::string jwt);
+  int64_t serial_ = 0;
+  std::string next_update_;
+  std::string legal_header_;
+  std::vector<MetadataEntry> entries_;
+  size_t skipped_ = 0;
+  std::map<Aaguid, size_t> by_aaguid_;
+  std::map<std::string, size_t, std::less<>> by_key_id_;
+  std::string jwt_;
+};
+
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" ↔ Aaguid.
+std::optional<Aaguid> ParseAaguid(std::string_view text);
+std::string FormatAaguid(const Aaguid& aaguid);
+// attestationCertificateKeyIdentifier: lower-hex SHA-1 of the subjectPublicKey BIT STRING.
+std::string KeyIdentifier(const Certificate& cert);
+std::optional<CertificationLevel> CertificationLevelFromStatus(std::string_view status);
+
+}  // namespace keyward::attestation
+
+#endif  // KEYWARD_ATTESTATION_METADATA_H_

@@ -1,0 +1,25 @@
+// keyward PC/SC and PIV: what an application includes to talk to smart cards.
+//
+//   auto ctx = keyward::pcsc::Context::Establish();           // pcscd connection
+//   auto readers = (*ctx)->ListReaders();
+//   auto piv = keyward::pcsc::piv::PivClient::Open(*ctx, readers->at(0));
+//   (*piv)->VerifyPin(keyward::SecretBytes("123456"));
+//   auto sig = (*piv)->SignDigest(Slot::kAuthentication, Algorithm::kEccP256, kSha256, digest);
+//
+// Reader/card events: keyward::pcsc::Monitor. Raw APDUs: Card + Transceive. Details and the
+// error codes: docs/pcsc.md.
+#ifndef KEYWARD_PCSC_H_
+#define KEYWARD_PCSC_H_
+
+#include "keyward/result.h"
+#include "pcsc/apdu.h"
+#include "pcsc/atr.h"
+#include "pcsc/card.h"
+#include "pcsc/context.h"
+#include "pcsc/monitor.h"
+#include "pcsc/piv_client.h"
+#include "pcsc/scard_error.h"
+#include "pcsc/status_word.h"
+#include "pcsc/transceive.h"
+
+#endif  // KEYWARD_PCSC_H_

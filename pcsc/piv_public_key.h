@@ -1,0 +1,31 @@
+// A public key as GENERATE ASYMMETRIC KEY PAIR returns it, NIST SP 800-73-4 Part 2 §3.3.2 and
+// Table 11: template 7F49 with 81 modulus / 82 public exponent (RSA) or 86 uncompressed EC point
+// (P-256, P-384).
+#ifndef KEYWARD_PCSC_PIV_PUBLIC_KEY_H_
+#define KEYWARD_PCSC_PIV_PUBLIC_KEY_H_
+
+#include "core/bytes.h"
+#include "core/openssl_util.h"
+#include "pcsc/piv_types.h"
+
+namespace keyward::pcsc::piv {
+
+struct PivPublicKey {
+  Algorithm algorithm = Algorithm::kEccP256;
+  Bytes ec_point;      // 04 || X || Y
+  Bytes rsa_modulus;   // big-endian
+  Bytes rsa_exponent;  // big-endian
+
+  // Parses the 7F49 template (the full response data) for `alg`.
+  static Result<PivPublicKey> Parse(Algorithm alg, ByteSpan response);
+  // The 7F49 template (what the card sends).
+  Bytes Encode() const;
+  Result<EvpPkeyPtr> ToEvp() const;
+  // DER SubjectPublicKeyInfo.
+  Result<Bytes> ToSpki() const;
+  static Result<PivPublicKey> FromEvp(EVP_PKEY* key);
+};
+
+}  // namespace keyward::pcsc::piv
+
+#endif  // KEYWARD_PCSC_PIV_PUBLIC_KEY_H_

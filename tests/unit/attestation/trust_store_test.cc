@@ -1,0 +1,163 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "attestation/metadata.h"
+#include "attestation/trust_store.h"
+#include "tests/unit/attestation/test_pki.h"
+
+namespace keyward::attestation::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TrustStoreTest : public ::testing::Test {
+ protected:
+  TrustStoreTest() {
+    CertSpec spec;
+    spec.subject = {{"C", "AA"}, {"O", "Vendor"}, {"OU", "Authenticator Attestation"}, {"CN", "leaf"}};
+    spec.serial = 77;
+    leaf_ = MakeCert(spec, leaf_key_.get(), int_key_.get(), &intermediate_);
+    statement_.type = AttestationType::kBasic;
+    statement_.trust_path = {*leaf_, intermediate_};
+    dir_ = fs::temp_directory_path() / ("keyward-trust-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  ~TrustStoreTest() override { fs::remove_all(dir_); }
+
+  void Write(const fs::path& p, std::string_view data) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << data;
+  }
+
+  EvpPkeyPtr root_key_ = GenerateEc();
+  Certificate root_ = MakeCa("Test Root", root_key_.get());
+  EvpPkeyPtr int_key_ = GenerateEc();
+  Certificate intermediate_ = MakeCa("Test Intermediate", int_key_.get(), root_key_.get(), &root_);
+  EvpPkeyPtr leaf_key_ = GenerateEc();
+  std::optional<Certificate> leaf_;
+  StatementResult statement_;
+  fs::path dir_;
+};
+
+TEST_F(TrustStoreTest, NoStoreOrNoPathIsUnverified) {
+  EXPECT_EQ(EvaluateTrust(statement_, "packed", TestAaguid(), nullptr, kNow).status,
+            TrustStatus::kUnverified);
+  TrustStore store;
+  store.AddRoot(root_);
+  StatementResult self;
+  self.type = AttestationType::kSelf;
+  EXPECT_EQ(EvaluateTrust(self, "packed", TestAaguid(), &store, kNow).status,
+            TrustStatus::kUnverified);
+}
+
+TEST_F(TrustStoreTest, ChainToRootIsTrustedAndNamesAnchor) {
+  TrustStore store;
+  store.AddRoot(root_);
+  TrustVerdict v = EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow);
+  ASSERT_EQ(v.status, TrustStatus::kTrusted);
+  EXPECT_NE(v.anchor.find("Test Root"), std::string::npos);
+  EXPECT_EQ(v.path.size(), 3u);
+}
+
+TEST_F(TrustStoreTest, OtherRootIsUntrustedWithChainError) {
+  auto k = GenerateEc();
+  TrustStore store;
+  store.AddRoot(MakeCa("Other Root", k.get()));
+  TrustVerdict v = EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  ASSERT_TRUE(v.error);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateUntrusted);
+}
+
+TEST_F(TrustStoreTest, ExpiredAtVerifyTimeIsUntrusted) {
+  TrustStore store;
+  store.AddRoot(root_);
+  TrustVerdict v = EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow + 2 * 365 * 86400);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateExpired);
+}
+
+TEST_F(TrustStoreTest, PerFormatAndPerAaguidRootsApplyOnlyThere) {
+  TrustStore store;
+  store.AddRootForFormat("tpm", root_);
+  EXPECT_EQ(EvaluateTrust(statement_, "tpm", TestAaguid(), &store, kNow).status,
+            TrustStatus::kTrusted);
+  EXPECT_EQ(EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow).status,
+            TrustStatus::kUnverified);
+  TrustStore by_aaguid;
+  by_aaguid.AddRootForAaguid(TestAaguid(), root_);
+  EXPECT_EQ(EvaluateTrust(statement_, "packed", TestAaguid(), &by_aaguid, kNow).status,
+            TrustStatus::kTrusted);
+  EXPECT_EQ(EvaluateTrust(statement_, "packed", Aaguid{}, &by_aaguid, kNow).status,
+            TrustStatus::kUnverified);
+}
+
+TEST_F(TrustStoreTest, CrlRevokingTheAttestationCertificate) {
+  TrustStore store;
+  store.AddRoot(root_);
+  store.AddCrl(MakeCrl(intermediate_, int_key_.get(), {5, 77}));
+  TrustVerdict v = EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateRevoked);
+  TrustStore clean;
+  clean.AddRoot(root_);
+  clean.AddCrl(MakeCrl(intermediate_, int_key_.get(), {5}));
+  clean.AddCrl(MakeCrl(root_, root_key_.get(), {}));
+  EXPECT_EQ(EvaluateTrust(statement_, "packed", TestAaguid(), &clean, kNow).status,
+            TrustStatus::kTrusted);
+}
+
+TEST_F(TrustStoreTest, CrlSignedByWrongKeyIsRejected) {
+  TrustStore store;
+  store.AddRoot(root_);
+  auto wrong = GenerateEc();
+  store.AddCrl(MakeCrl(intermediate_, wrong.get(), {}));
+  TrustVerdict v = EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCrlInvalid);
+}
+
+TEST_F(TrustStoreTest, LoadsTrustDirectoryLayout) {
+  Write(dir_ / "README", "ignored");
+  Write(dir_ / "formats" / "tpm" / "tpm-root.pem", ToPem(root_));
+  Write(dir_ / "aaguids" / FormatAaguid(TestAaguid()) / "root.der", AsChars(root_.der()));
+  unsigned char* der = nullptr;
+  X509CrlPtr crl = MakeCrl(intermediate_, int_key_.get(), {77});
+  int len = i2d_X509_CRL(crl.get(), &der);
+  Write(dir_ / "crls" / "int.crl", std::string_view(reinterpret_cast<char*>(der), len));
+  OPENSSL_free(der);
+  TrustStore store;
+  ASSERT_TRUE(store.AddDirectory(dir_.string()));
+  EXPECT_EQ(store.anchor_count(), 2u);
+  EXPECT_EQ(store.crls().size(), 1u);
+  TrustVerdict v = EvaluateTrust(statement_, "tpm", Aaguid{}, &store, kNow);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateRevoked);
+  // A broken certificate file is an error naming it.
+  Write(dir_ / "broken.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+  TrustStore broken;
+  EXPECT_EQ(broken.AddDirectory(dir_.string()).error().code, ErrorCode::kConfigInvalid);
+  fs::remove(dir_ / "broken.pem");
+  fs::create_directories(dir_ / "aaguids" / "not-an-aaguid");
+  TrustStore bad_name;
+  EXPECT_EQ(bad_name.AddDirectory(dir_.string()).error().code, ErrorCode::kConfigInvalid);
+  TrustStore missing;
+  EXPECT_EQ(missing.AddDirectory((dir_ / "nope").string()).error().code, ErrorCode::kConfigInvalid);
+}
+
+TEST_F(TrustStoreTest, CompoundTrustedWhenOneInnerIsTrusted) {
+  TrustStore store;
+  store.AddRoot(root_);
+  StatementResult compound;
+  StatementResult self;
+  self.type = AttestationType::kSelf;
+  compound.inner.push_back({"packed", self});
+  compound.inner.push_back({"tpm", statement_});
+  TrustVerdict v = EvaluateTrust(compound, "compound", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kTrusted);
+  EXPECT_EQ(v.inner_fmt, "tpm");
+}
+
+}  // namespace
+}  // namespace keyward::attestation::testing

@@ -1,0 +1,74 @@
+// keyward-softpiv: a software PIV card on pcscd's vpcd reader driver.
+//
+//   keyward-softpiv --state FILE [--port 35963] [--host 127.0.0.1] [--once]
+//                   [--test-remove-during-sign]
+//
+// The state file is created with defaults (PIN 123456, PUK 12345678, 3DES management key
+// 010203040506070801020304050607080102030405060708) when it does not exist. SIGTERM/SIGINT stop
+// the card (= card removal). --once: do not reconnect when vpcd closes the connection.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "tools/softpiv/vpcd_link.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+int Usage() {
+  std::fputs(
+      "usage: keyward-softpiv --state FILE [--port N] [--host ADDR] [--once] "
+      "[--test-remove-during-sign]\n",
+      stderr);
+  return 2;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  keyward::softpiv::SoftPivOptions card_options;
+  keyward::softpiv::VpcdOptions link;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (a == "--state") {
+      const char* v = next();
+      if (!v) return Usage();
+      card_options.state_path = v;
+    } else if (a == "--port") {
+      const char* v = next();
+      if (!v) return Usage();
+      int p = std::atoi(v);
+      if (p <= 0 || p > 65535) return Usage();
+      link.port = static_cast<uint16_t>(p);
+    } else if (a == "--host") {
+      const char* v = next();
+      if (!v) return Usage();
+      link.host = v;
+    } else if (a == "--once") {
+      link.reconnect = false;
+    } else if (a == "--test-remove-during-sign") {
+      card_options.remove_during_sign = true;
+    } else {
+      return Usage();
+    }
+  }
+  if (card_options.state_path.empty()) return Usage();
+  struct sigaction sa{};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  auto card = keyward::softpiv::SoftPivCard::Open(card_options);
+  if (!card) {
+    std::fprintf(stderr, "keyward-softpiv: %s\n", card.error().ToString().c_str());
+    return 1;
+  }
+  auto r = keyward::softpiv::ServeVpcd(*card, link, g_stop);
+  if (!r) {
+    std::fprintf(stderr, "keyward-softpiv: %s\n", r.error().ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
