@@ -195,6 +195,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        const Options& options) {
   KW_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, options.create, !options.relaxed_durability));
+  if (options.cache_kib > 0) {
+    KW_TRY(db->Exec(("PRAGMA cache_size=-" + std::to_string(options.cache_kib)).c_str()));
+  }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db)));
   KW_TRY(store->Migrate());
   return store;

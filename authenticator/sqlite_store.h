@@ -40,6 +40,9 @@ class SqliteStore final : public CredentialStore {
     // may lose the most recent commits (never corrupt the file). A lost commit can un-spend a
     // challenge or un-advance a sign count, so only choose this with that risk understood.
     bool relaxed_durability = false;
+    // Page cache of this connection in KiB (0: SQLite's default, about 2 MiB). Bulk loads of
+    // millions of rows want more.
+    int64_t cache_kib = 0;
   };
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, bool create = true);
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, const Options& options);
