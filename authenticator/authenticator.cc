@@ -33,13 +33,19 @@ struct Authenticator::Impl {
     return Fail(std::move(error));
   }
 
+  // A login that fails after its challenge was read: spend the challenge, then audit the failure.
+  Unexpected SpendAndFail(ByteSpan challenge, int64_t now, AuditEvent ev, Error error) {
+    (void)store->ConsumeChallenge(challenge, "login", now);
+    return AuditFailure(std::move(ev), std::move(error));
+  }
+
   webauthn::OriginPolicy Origins() const {
     webauthn::OriginPolicy o;
     o.origins = config.origins;
     return o;
   }
 
-  Result<AuthResult> Conclude(const Principal& principal, Credential credential,
+  Result<AuthResult> Conclude(ByteSpan challenge, const Principal& principal, Credential credential,
                               const LoginFacts& facts, RiskSignals risk, const Json& state,
                               const RequestContext& context, int64_t now, uint32_t new_sign_count,
                               bool backup_state, Session* session);
@@ -358,11 +364,12 @@ Result<CeremonyStart> Authenticator::BeginLogin(const LoginRequest& request) {
   return start;
 }
 
-Result<AuthResult> Authenticator::Impl::Conclude(const Principal& principal, Credential credential,
-                                                 const LoginFacts& facts, RiskSignals risk,
-                                                 const Json& state, const RequestContext& context,
-                                                 int64_t now, uint32_t new_sign_count,
-                                                 bool backup_state, Session* session) {
+Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Principal& principal,
+                                                 Credential credential, const LoginFacts& facts,
+                                                 RiskSignals risk, const Json& state,
+                                                 const RequestContext& context, int64_t now,
+                                                 uint32_t new_sign_count, bool backup_state,
+                                                 Session* session) {
   AuditEvent ev = MakeEvent(now, "login", principal.id);
   ev.credential_id = credential.id;
   ev.kind = std::string(CredentialKindName(credential.kind));
@@ -391,6 +398,7 @@ Result<AuthResult> Authenticator::Impl::Conclude(const Principal& principal, Cre
     // The stored counter stays where it was: a clone's lower counter must not replace it.
     ev.outcome = "denied";
     ev.code = std::string(ErrorCodeName(ErrorCode::kPolicyDenied));
+    (void)store->ConsumeChallenge(challenge, "login", now);
     (void)store->AppendAudit(ev);
     std::string detail = "policy denied:";
     for (const auto& r : result.decision.reasons) detail += " " + r;
@@ -402,9 +410,10 @@ Result<AuthResult> Authenticator::Impl::Conclude(const Principal& principal, Cre
     ev.outcome = "step_up_required";
     ev.code = std::string(ErrorCodeName(ErrorCode::kStepUpRequired));
   }
-  auto used =
-      store->RecordUse(credential.id, credential.sign_count, stored_count, backup_state, now, &ev);
-  if (!used) return AuditFailure(ev, used.error());
+  // One transaction: spend the challenge, compare-and-set the counter, append the audit record.
+  auto used = store->CompleteLogin(challenge, credential.id, credential.sign_count, stored_count,
+                                   backup_state, now, &ev);
+  if (!used) return SpendAndFail(challenge, now, ev, used.error());
   credential.sign_count = stored_count;
   credential.backup_state = backup_state;
   credential.last_used_at = now;
@@ -449,21 +458,25 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   ev.action = context.action;
   auto challenge = CeremonyChallenge(ceremony_id);
   if (!challenge) return im.AuditFailure(ev, challenge.error());
-  auto rec = im.store->ConsumeChallenge(*challenge, "login", now);
+  // Read, not spent: the success path spends it in the same transaction as the counter update.
+  auto rec = im.store->PeekChallenge(*challenge, "login", now);
   if (!rec) return im.AuditFailure(ev, rec.error());
   ev.principal_id = rec->principal_id;
   auto state = ParseJson(rec->state_json);
-  if (!state) return im.AuditFailure(ev, Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
+  if (!state)
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
 
   auto response = webauthn::ParseAuthenticationResponseJson(response_json);
-  if (!response) return im.AuditFailure(ev, response.error());
+  if (!response) return im.SpendAndFail(*challenge, now, ev, response.error());
   ev.credential_id = response->raw_id;
   auto cred = im.store->GetCredential(response->raw_id);
-  if (!cred) return im.AuditFailure(ev, cred.error());
+  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
   ev.kind = std::string(CredentialKindName(cred->kind));
   if (cred->kind == CredentialKind::kSmartCard) {
-    return im.AuditFailure(ev, Error{ErrorCode::kCredentialTypeInvalid, 0,
-                                     "a smart card logs in with FinishCertificateLogin"});
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialTypeInvalid, 0,
+                                 "a smart card logs in with FinishCertificateLogin"});
   }
   if (!rec->principal_id.empty() && cred->principal_id != rec->principal_id) {
     return im.AuditFailure(
@@ -475,7 +488,7 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   }
   ev.principal_id = cred->principal_id;
   auto principal = im.store->GetPrincipal(cred->principal_id);
-  if (!principal) return im.AuditFailure(ev, principal.error());
+  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
 
   webauthn::AssertionExpectations exp;
   exp.challenge = *challenge;
@@ -496,7 +509,7 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   exp.sign_count_policy = webauthn::SignCountPolicy::kFlag;  // the policy engine decides
   exp.verify_time = now;
   auto verified = webauthn::VerifyAssertion(*response, exp);
-  if (!verified) return im.AuditFailure(ev, verified.error());
+  if (!verified) return im.SpendAndFail(*challenge, now, ev, verified.error());
 
   RiskSignals risk = ComputeRiskSignals(*cred, verified->sign_count, verified->flags.backup_state,
                                         now, im.policy.unused_days);
@@ -507,7 +520,7 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   facts.user_verified = verified->flags.user_verified;
   facts.backup_eligible = verified->flags.backup_eligible;
   facts.attestation_trusted = cred->trust_status == "trusted";
-  return im.Conclude(*principal, std::move(*cred), facts, risk, *state, context, now,
+  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now,
                      verified->sign_count, verified->flags.backup_state, session);
 }
 
@@ -522,39 +535,45 @@ Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremo
   ev.kind = "smart_card";
   auto challenge = CeremonyChallenge(ceremony_id);
   if (!challenge) return im.AuditFailure(ev, challenge.error());
-  auto rec = im.store->ConsumeChallenge(*challenge, "login", now);
+  // Read, not spent: the success path spends it in the same transaction as the counter update.
+  auto rec = im.store->PeekChallenge(*challenge, "login", now);
   if (!rec) return im.AuditFailure(ev, rec.error());
   ev.principal_id = rec->principal_id;
   auto state = ParseJson(rec->state_json);
-  if (!state) return im.AuditFailure(ev, Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
+  if (!state)
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
   const Sha256Digest fp = Sha256(evidence.certificate);
   ev.credential_id = Bytes(fp.begin(), fp.end());
   auto cred = im.store->GetCredential(fp);
-  if (!cred) return im.AuditFailure(ev, cred.error());
+  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
   if (cred->kind != CredentialKind::kSmartCard) {
-    return im.AuditFailure(ev, Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
   }
   if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
       !KindListed(*state, CredentialKind::kSmartCard)) {
-    return im.AuditFailure(ev, Error{ErrorCode::kCredentialNotAllowed, 0,
-                                     "this certificate was not asked for in this ceremony"});
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialNotAllowed, 0,
+                                 "this certificate was not asked for in this ceremony"});
   }
   ev.principal_id = cred->principal_id;
   auto principal = im.store->GetPrincipal(cred->principal_id);
-  if (!principal) return im.AuditFailure(ev, principal.error());
+  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
   if (auto ok = VerifyCertificateSignature(*challenge, evidence, now); !ok) {
-    return im.AuditFailure(ev, ok.error());
+    return im.SpendAndFail(*challenge, now, ev, ok.error());
   }
   if (StateStepUp(*state) && !evidence.pin_verified) {
-    return im.AuditFailure(ev, Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
   }
   RiskSignals risk = ComputeRiskSignals(*cred, 0, false, now, im.policy.unused_days);
   LoginFacts facts;
   facts.kind = CredentialKind::kSmartCard;
   facts.user_verified = evidence.pin_verified;
   facts.attestation_trusted = true;
-  return im.Conclude(*principal, std::move(*cred), facts, risk, *state, context, now, 0, false,
-                     session);
+  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now, 0,
+                     false, session);
 }
 
 Result<void> Authenticator::Authorize(Session* session, std::string_view action) {

@@ -76,6 +76,15 @@ class CredentialStore {
   virtual Result<void> PutChallenge(const ChallengeRecord& record) = 0;
   virtual Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                                    int64_t now) = 0;
+  // Reads a challenge without spending it; the same errors as ConsumeChallenge.
+  virtual Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
+                                                int64_t now) = 0;
+  // The success path of a login in ONE transaction: spend the challenge (kChallengeReplayed if
+  // another login spent it first), compare-and-set the sign count (kStoreConflict), append the
+  // audit record. On error nothing is written.
+  virtual Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
+                                     uint32_t expected_sign_count, uint32_t new_sign_count,
+                                     bool backup_state, int64_t now, const AuditEvent* audit) = 0;
   virtual Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) = 0;
 
   virtual Result<void> AppendAudit(const AuditEvent& event) = 0;

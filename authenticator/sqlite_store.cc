@@ -85,14 +85,27 @@ constexpr const char* kCredentialColumns =
     "transports, backup_eligible, backup_state, uv_at_registration, created_at, last_used_at, "
     "nickname";
 
-std::string TransportsToJson(const std::vector<std::string>& t) { return Json(t).dump(); }
-std::vector<std::string> TransportsFromJson(const std::string& s) {
-  std::vector<std::string> out;
-  auto j = ParseJson(s);
-  if (j && j->is_array()) {
-    for (const auto& e : *j) {
-      if (e.is_string()) out.push_back(e.get<std::string>());
+// Transports are short tokens ("usb", "hybrid", ...): stored comma-separated, so the lookup path
+// parses no JSON. Commas inside a token (never seen in practice) are dropped.
+std::string TransportsToText(const std::vector<std::string>& t) {
+  std::string out;
+  for (const auto& s : t) {
+    if (s.empty()) continue;
+    if (!out.empty()) out += ',';
+    for (char c : s) {
+      if (c != ',') out += c;
     }
+  }
+  return out;
+}
+std::vector<std::string> TransportsFromText(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const size_t comma = s.find(',', pos);
+    const size_t end = comma == std::string::npos ? s.size() : comma;
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
   }
   return out;
 }
@@ -117,7 +130,7 @@ void BindCredential(Statement& s, const Credential& c) {
       .Bind(13, c.attestation_type)
       .Bind(14, c.trust_status)
       .Bind(15, c.trust_anchor)
-      .Bind(16, TransportsToJson(c.transports))
+      .Bind(16, TransportsToText(c.transports))
       .Bind(17, int64_t{c.backup_eligible})
       .Bind(18, int64_t{c.backup_state})
       .Bind(19, int64_t{c.user_verified_at_registration})
@@ -151,7 +164,7 @@ Result<Credential> ReadCredential(const Statement& s) {
   c.attestation_type = s.Text(12);
   c.trust_status = s.Text(13);
   c.trust_anchor = s.Text(14);
-  c.transports = TransportsFromJson(s.Text(15));
+  c.transports = TransportsFromText(s.Text(15));
   c.backup_eligible = s.Int(16) != 0;
   c.backup_state = s.Int(17) != 0;
   c.user_verified_at_registration = s.Int(18) != 0;
@@ -433,29 +446,34 @@ Result<std::vector<Credential>> SqliteStore::ListCredentials(std::string_view pr
   return out;
 }
 
+Result<void> SqliteStore::CasSignCountLocked(ByteSpan credential_id, uint32_t expected,
+                                             uint32_t next, bool backup_state, int64_t used_at) {
+  {
+    KW_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("UPDATE credentials SET sign_count=?, backup_state=?, "
+                                     "last_used_at=? WHERE id=? AND sign_count=?"));
+    KW_TRY(s.Bind(1, static_cast<int64_t>(next))
+               .Bind(2, int64_t{backup_state})
+               .Bind(3, used_at)
+               .Bind(4, credential_id)
+               .Bind(5, static_cast<int64_t>(expected))
+               .Run());
+  }
+  if (db_->Changes() == 1) return Ok();
+  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT 1 FROM credentials WHERE id=?"));
+  s.Bind(1, credential_id);
+  KW_ASSIGN_OR_RETURN(bool exists, s.Step());
+  if (!exists) return Fail(ErrorCode::kNotFound, "no such credential");
+  return Fail(ErrorCode::kStoreConflict, "sign count changed concurrently");
+}
+
 Result<void> SqliteStore::RecordUse(ByteSpan credential_id, uint32_t expected_sign_count,
                                     uint32_t new_sign_count, bool backup_state, int64_t used_at,
                                     const AuditEvent* audit) {
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
-  {
-    KW_ASSIGN_OR_RETURN(Statement s,
-                        db_->Prepare("UPDATE credentials SET sign_count=?, backup_state=?, "
-                                     "last_used_at=? WHERE id=? AND sign_count=?"));
-    KW_TRY(s.Bind(1, static_cast<int64_t>(new_sign_count))
-               .Bind(2, int64_t{backup_state})
-               .Bind(3, used_at)
-               .Bind(4, credential_id)
-               .Bind(5, static_cast<int64_t>(expected_sign_count))
-               .Run());
-  }
-  if (db_->Changes() != 1) {
-    KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT 1 FROM credentials WHERE id=?"));
-    s.Bind(1, credential_id);
-    KW_ASSIGN_OR_RETURN(bool exists, s.Step());
-    if (!exists) return Fail(ErrorCode::kNotFound, "no such credential");
-    return Fail(ErrorCode::kStoreConflict, "sign count changed concurrently");
-  }
+  KW_TRY(CasSignCountLocked(credential_id, expected_sign_count, new_sign_count, backup_state,
+                            used_at));
   if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
   return tx.Commit();
 }
@@ -533,42 +551,72 @@ Result<void> SqliteStore::PutChallenge(const ChallengeRecord& r) {
   return tx.Commit();
 }
 
+Result<ChallengeRecord> SqliteStore::ReadChallengeLocked(ByteSpan challenge,
+                                                         std::string_view purpose, bool* used) {
+  KW_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("SELECT challenge, purpose, principal_id, state, created_at, "
+                                   "expires_at, used_at FROM challenges WHERE challenge=?"));
+  s.Bind(1, challenge);
+  KW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kChallengeUnknown, "challenge was not issued by this store");
+  ChallengeRecord r;
+  r.challenge = s.Blob(0);
+  r.purpose = s.Text(1);
+  r.principal_id = s.IsNull(2) ? std::string() : s.Text(2);
+  r.state_json = s.Text(3);
+  r.created_at = s.Int(4);
+  r.expires_at = s.Int(5);
+  r.used = !s.IsNull(6);
+  *used = r.used;
+  if (r.purpose != purpose) {
+    return Fail(ErrorCode::kChallengeUnknown, "challenge was issued for another ceremony");
+  }
+  return r;
+}
+
+Result<void> SqliteStore::SpendChallengeLocked(ByteSpan challenge, int64_t now) {
+  KW_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("UPDATE challenges SET used_at=? WHERE challenge=? AND used_at IS NULL"));
+  KW_TRY(s.Bind(1, now).Bind(2, challenge).Run());
+  if (db_->Changes() != 1) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
+  return Ok();
+}
+
 Result<ChallengeRecord> SqliteStore::ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                                       int64_t now) {
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
-  ChallengeRecord r;
   bool used = false;
-  {
-    KW_ASSIGN_OR_RETURN(Statement s,
-                        db_->Prepare("SELECT challenge, purpose, principal_id, state, created_at, "
-                                     "expires_at, used_at FROM challenges WHERE challenge=?"));
-    s.Bind(1, challenge);
-    KW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Fail(ErrorCode::kChallengeUnknown, "challenge was not issued by this store");
-    r.challenge = s.Blob(0);
-    r.purpose = s.Text(1);
-    r.principal_id = s.IsNull(2) ? std::string() : s.Text(2);
-    r.state_json = s.Text(3);
-    r.created_at = s.Int(4);
-    r.expires_at = s.Int(5);
-    used = !s.IsNull(6);
-  }
-  if (r.purpose != purpose) {
-    return Fail(ErrorCode::kChallengeUnknown, "challenge was issued for another ceremony");
-  }
+  KW_ASSIGN_OR_RETURN(ChallengeRecord r, ReadChallengeLocked(challenge, purpose, &used));
   if (used) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
-  {
-    KW_ASSIGN_OR_RETURN(
-        Statement s,
-        db_->Prepare("UPDATE challenges SET used_at=? WHERE challenge=? AND used_at IS NULL"));
-    KW_TRY(s.Bind(1, now).Bind(2, challenge).Run());
-  }
-  if (db_->Changes() != 1) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
+  KW_TRY(SpendChallengeLocked(challenge, now));
   KW_TRY(tx.Commit());
   // Expiry is checked after marking it used: an expired challenge is also burnt.
   if (now >= r.expires_at) return Fail(ErrorCode::kChallengeExpired, "challenge expired");
+  r.used = true;
   return r;
+}
+
+Result<ChallengeRecord> SqliteStore::PeekChallenge(ByteSpan challenge, std::string_view purpose,
+                                                   int64_t now) {
+  std::lock_guard lock(mu_);
+  bool used = false;
+  KW_ASSIGN_OR_RETURN(ChallengeRecord r, ReadChallengeLocked(challenge, purpose, &used));
+  if (used) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
+  if (now >= r.expires_at) return Fail(ErrorCode::kChallengeExpired, "challenge expired");
+  return r;
+}
+
+Result<void> SqliteStore::CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
+                                        uint32_t expected_sign_count, uint32_t new_sign_count,
+                                        bool backup_state, int64_t now, const AuditEvent* audit) {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+  KW_TRY(SpendChallengeLocked(challenge, now));
+  KW_TRY(CasSignCountLocked(credential_id, expected_sign_count, new_sign_count, backup_state, now));
+  if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
+  return tx.Commit();
 }
 
 Result<std::vector<ChallengeRecord>> SqliteStore::ListChallenges(std::string_view principal_id) {

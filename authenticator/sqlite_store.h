@@ -67,6 +67,11 @@ class SqliteStore final : public CredentialStore {
   Result<void> PutChallenge(const ChallengeRecord& record) override;
   Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                            int64_t now) override;
+  Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
+                                        int64_t now) override;
+  Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
+                             uint32_t expected_sign_count, uint32_t new_sign_count,
+                             bool backup_state, int64_t now, const AuditEvent* audit) override;
   Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) override;
 
   Result<void> AppendAudit(const AuditEvent& event) override;
@@ -86,6 +91,12 @@ class SqliteStore final : public CredentialStore {
   Result<void> Migrate();
   Result<void> AppendAuditLocked(const AuditEvent& event);
   Result<void> InsertCredentialLocked(const Credential& c);
+  // Reads the challenge row; used = whether it was spent.
+  Result<ChallengeRecord> ReadChallengeLocked(ByteSpan challenge, std::string_view purpose,
+                                              bool* used);
+  Result<void> SpendChallengeLocked(ByteSpan challenge, int64_t now);
+  Result<void> CasSignCountLocked(ByteSpan credential_id, uint32_t expected, uint32_t next,
+                                  bool backup_state, int64_t used_at);
   std::string CredentialPseudonym(ByteSpan credential_id) const;
 
   mutable std::mutex mu_;
