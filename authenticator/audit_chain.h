@@ -1,0 +1,42 @@
+// The audit record format and its SHA-256 hash chain.
+//
+// A record is one line of JSON (keys sorted, no whitespace):
+//   {"action":..,"code":..,"event":..,...,"prev":"<64 hex>","seq":N,"ts":T,"hash":"<64 hex>"}
+// where "hash" is always the last member and equals SHA-256 of the line without it (the body:
+// the same text with `,"hash":"..."` removed). "prev" is the previous record's hash (64 zeros for
+// seq 1). Changing, removing, inserting or reordering a line breaks the chain at that line;
+// removing the newest lines is caught against the store's head record (sqlite_store.cc).
+#ifndef KEYWARD_AUTHENTICATOR_AUDIT_CHAIN_H_
+#define KEYWARD_AUTHENTICATOR_AUDIT_CHAIN_H_
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/json.h"
+#include "keyward/authenticator.h"
+
+namespace keyward::authenticator {
+
+inline constexpr std::string_view kAuditGenesis =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+struct ChainedLine {
+  std::string line;  // the full record, "hash" included
+  std::string hash;  // hex
+};
+
+// Adds seq, ts is expected in `body`; adds "prev", computes the hash and appends it.
+ChainedLine ChainAuditRecord(Json body, uint64_t seq, std::string_view prev_hash);
+
+// Verifies consecutive records. The first line's "prev" must equal `expected_prev` when given
+// (the genesis for a full log) and its "seq" `expected_first_seq` when non-zero.
+// kAuditChainBroken, native = 1-based index of the first bad line within `lines`.
+Result<AuditVerification> VerifyChainedLines(std::span<const std::string> lines,
+                                             std::string_view expected_prev,
+                                             uint64_t expected_first_seq);
+
+}  // namespace keyward::authenticator
+
+#endif  // KEYWARD_AUTHENTICATOR_AUDIT_CHAIN_H_

@@ -1,0 +1,678 @@
+// The facade: ceremonies dispatched to keyward::webauthn (passkeys, security keys) and to the
+// certificate checks (smart cards), with the store, policy, assurance and audit around them.
+#include "keyward/authenticator.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "authenticator/certificate_login.h"
+#include "authenticator/json_view.h"
+#include "authenticator/policy.h"
+#include "authenticator/sqlite_store.h"
+#include "core/base64url.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/x509.h"
+#include "keyward/webauthn.h"
+
+namespace keyward::authenticator {
+
+struct Authenticator::Impl {
+  AuthenticatorConfig config;
+  Policy policy;
+  std::unique_ptr<SqliteStore> store;
+  std::vector<Certificate> smart_card_anchors;
+
+  int64_t Now() const { return config.clock ? config.clock() : UnixNow(); }
+
+  // Records a failed ceremony and returns its error (the audit write's own failure is secondary).
+  Unexpected AuditFailure(AuditEvent ev, Error error) {
+    ev.outcome = "failure";
+    ev.code = std::string(ErrorCodeName(error.code));
+    (void)store->AppendAudit(ev);
+    return Fail(std::move(error));
+  }
+
+  // A login that fails after its challenge was read: spend the challenge, then audit the failure.
+  Unexpected SpendAndFail(ByteSpan challenge, int64_t now, AuditEvent ev, Error error) {
+    (void)store->ConsumeChallenge(challenge, "login", now);
+    return AuditFailure(std::move(ev), std::move(error));
+  }
+
+  webauthn::OriginPolicy Origins() const {
+    webauthn::OriginPolicy o;
+    o.origins = config.origins;
+    return o;
+  }
+
+  Result<AuthResult> Conclude(ByteSpan challenge, const Principal& principal, Credential credential,
+                              const LoginFacts& facts, RiskSignals risk, const Json& state,
+                              const RequestContext& context, int64_t now, uint32_t new_sign_count,
+                              bool backup_state, Session* session);
+};
+
+namespace {
+
+Result<Bytes> CeremonyChallenge(std::string_view ceremony_id) {
+  auto b = Base64UrlDecode(ceremony_id);
+  if (!b || b->size() < 16) {
+    return Fail(ErrorCode::kChallengeUnknown, "ceremony id is not a challenge this store issued");
+  }
+  return *b;
+}
+
+AuditEvent MakeEvent(int64_t now, std::string event, std::string principal_id = {}) {
+  AuditEvent e;
+  e.time = now;
+  e.event = std::move(event);
+  e.outcome = "success";
+  e.principal_id = std::move(principal_id);
+  return e;
+}
+
+std::vector<std::string> KindNames(const std::vector<CredentialKind>& kinds) {
+  std::vector<std::string> out;
+  for (auto k : kinds) out.emplace_back(CredentialKindName(k));
+  return out;
+}
+
+bool KindListed(const Json& state, CredentialKind kind) {
+  auto it = state.find("kinds");
+  if (it == state.end() || !it->is_array() || it->empty()) return true;
+  for (const auto& k : *it) {
+    if (k.is_string() && k.get<std::string>() == CredentialKindName(kind)) return true;
+  }
+  return false;
+}
+
+std::optional<Aal> StateStepUp(const Json& state) {
+  auto it = state.find("step_up_to");
+  if (it == state.end() || !it->is_string()) return std::nullopt;
+  return AalFromName(it->get<std::string>());
+}
+
+}  // namespace
+
+Authenticator::Authenticator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Authenticator::~Authenticator() = default;
+
+Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  if (config.db_path.empty()) return Fail(ErrorCode::kConfigInvalid, "db_path is required");
+  KW_ASSIGN_OR_RETURN(impl->policy, Policy::Load(config.policy));
+  for (const Bytes& der : config.smart_card_anchors) {
+    KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der));
+    impl->smart_card_anchors.push_back(std::move(c));
+  }
+  SqliteStore::Options store_options;
+  store_options.relaxed_durability = config.store_relaxed_durability;
+  KW_ASSIGN_OR_RETURN(impl->store, SqliteStore::Open(config.db_path, store_options));
+  return std::unique_ptr<Authenticator>(new Authenticator(std::move(impl)));
+}
+
+// ---- principals ----
+
+Result<Principal> Authenticator::CreatePrincipal(std::string_view name,
+                                                 std::string_view display_name) {
+  if (name.empty() || name.size() > 256 || display_name.size() > 256) {
+    return Fail(ErrorCode::kInvalidArgument, "name must be 1..256 bytes, display name <= 256");
+  }
+  Principal p;
+  KW_ASSIGN_OR_RETURN(Bytes id, RandomBytes(16));
+  p.id = "p_" + HexEncode(id);
+  KW_ASSIGN_OR_RETURN(p.user_handle, RandomBytes(32));
+  p.name = std::string(name);
+  p.display_name = std::string(display_name);
+  p.created_at = impl_->Now();
+  AuditEvent ev = MakeEvent(p.created_at, "principal_created", p.id);
+  KW_TRY(impl_->store->CreatePrincipal(p, &ev));
+  return p;
+}
+
+Result<Principal> Authenticator::GetPrincipal(std::string_view principal_id) {
+  return impl_->store->GetPrincipal(principal_id);
+}
+Result<Principal> Authenticator::FindPrincipalByName(std::string_view name) {
+  return impl_->store->FindPrincipalByName(name);
+}
+Result<std::vector<Principal>> Authenticator::ListPrincipals() {
+  return impl_->store->ListPrincipals();
+}
+Result<std::vector<Credential>> Authenticator::ListCredentials(std::string_view principal_id) {
+  KW_TRY(impl_->store->GetPrincipal(principal_id));
+  return impl_->store->ListCredentials(principal_id);
+}
+
+// ---- registration ----
+
+Result<CeremonyStart> Authenticator::BeginRegistration(std::string_view principal_id,
+                                                       CredentialKind kind) {
+  if (kind == CredentialKind::kSmartCard) {
+    return Fail(ErrorCode::kInvalidArgument, "smart cards enrol with EnrollCertificate");
+  }
+  const Policy& policy = impl_->policy;
+  if (!policy.Allows(kind)) {
+    return Fail(ErrorCode::kPolicyDenied,
+                std::string(CredentialKindName(kind)) + " is not allowed by the policy");
+  }
+  KW_ASSIGN_OR_RETURN(Principal p, impl_->store->GetPrincipal(principal_id));
+  KW_ASSIGN_OR_RETURN(auto existing, impl_->store->ListCredentials(p.id));
+  webauthn::CreationOptions o;
+  o.rp = {impl_->config.rp_id,
+          impl_->config.rp_name.empty() ? impl_->config.rp_id : impl_->config.rp_name};
+  o.user = {p.user_handle, p.name, p.display_name};
+  KW_ASSIGN_OR_RETURN(o.challenge, webauthn::NewChallenge());
+  o.timeout_ms = static_cast<uint32_t>(policy.challenge_ttl_seconds * 1000);
+  for (const Credential& c : existing) {
+    if (c.kind != CredentialKind::kSmartCard) o.exclude_credentials.push_back({c.id, c.transports});
+  }
+  o.authenticator_selection.user_verification = policy.user_verification;
+  if (kind == CredentialKind::kPasskey) {
+    o.authenticator_selection.resident_key = "required";
+    o.hints = {"client-device", "hybrid"};
+    o.extensions.cred_props = true;
+  } else {
+    o.authenticator_selection.authenticator_attachment = "cross-platform";
+    o.authenticator_selection.resident_key = "discouraged";
+    o.hints = {"security-key"};
+  }
+  o.attestation =
+      (policy.attestation == "trusted" || kind == CredentialKind::kSecurityKey) ? "direct" : "none";
+  KW_ASSIGN_OR_RETURN(std::string options_json, webauthn::CreationOptionsToJson(o));
+  const int64_t now = impl_->Now();
+  ChallengeRecord rec;
+  rec.challenge = o.challenge;
+  rec.purpose = "register";
+  rec.principal_id = p.id;
+  rec.state_json = Json{{"kind", CredentialKindName(kind)}}.dump();
+  rec.created_at = now;
+  rec.expires_at = now + policy.challenge_ttl_seconds;
+  KW_TRY(impl_->store->PutChallenge(rec));
+  return CeremonyStart{Base64UrlEncode(o.challenge), std::move(options_json), o.challenge,
+                       rec.expires_at};
+}
+
+Result<Credential> Authenticator::FinishRegistration(std::string_view ceremony_id,
+                                                     std::string_view response_json,
+                                                     std::string_view nickname) {
+  Impl& im = *impl_;
+  const int64_t now = im.Now();
+  AuditEvent ev = MakeEvent(now, "registration");
+  auto challenge = CeremonyChallenge(ceremony_id);
+  if (!challenge) return im.AuditFailure(ev, challenge.error());
+  auto rec = im.store->ConsumeChallenge(*challenge, "register", now);
+  if (!rec) return im.AuditFailure(ev, rec.error());
+  ev.principal_id = rec->principal_id;
+  auto state = ParseJson(rec->state_json);
+  CredentialKind kind = CredentialKind::kPasskey;
+  if (state && state->contains("kind") && (*state)["kind"].is_string()) {
+    kind = CredentialKindFromName((*state)["kind"].get<std::string>()).value_or(kind);
+  }
+  ev.kind = std::string(CredentialKindName(kind));
+
+  webauthn::RegistrationExpectations exp;
+  exp.challenge = *challenge;
+  exp.rp_id = im.config.rp_id;
+  exp.origin = im.Origins();
+  exp.require_user_verification = im.policy.RequiresUv();
+  exp.trust = im.config.attestation_trust;
+  exp.verify_time = now;
+  auto reg = webauthn::VerifyRegistrationResponseJson(response_json, exp);
+  if (!reg) return im.AuditFailure(ev, reg.error());
+  ev.credential_id = reg->credential_id;
+
+  // A backup-eligible credential can leave the device: it is a (synced) passkey whatever was asked.
+  if (reg->flags.backup_eligible) kind = CredentialKind::kPasskey;
+  ev.kind = std::string(CredentialKindName(kind));
+  RegistrationFacts facts;
+  facts.kind = kind;
+  facts.user_verified = reg->flags.user_verified;
+  facts.backup_eligible = reg->flags.backup_eligible;
+  facts.trust_status = std::string(webauthn::TrustStatusName(reg->trust.status));
+  facts.aaguid = reg->aaguid;
+  if (auto ok = CheckRegistration(im.policy, facts); !ok) return im.AuditFailure(ev, ok.error());
+
+  Credential c;
+  c.id = reg->credential_id;
+  c.principal_id = rec->principal_id;
+  c.kind = kind;
+  c.public_key = reg->credential_public_key;
+  c.alg = reg->alg;
+  c.sign_count = reg->sign_count;
+  c.aaguid = reg->aaguid;
+  c.attestation_fmt = reg->fmt;
+  c.attestation_type = std::string(webauthn::AttestationTypeName(reg->attestation_type));
+  c.trust_status = facts.trust_status;
+  c.trust_anchor = reg->trust.anchor;
+  c.transports = reg->transports;
+  c.backup_eligible = reg->flags.backup_eligible;
+  c.backup_state = reg->flags.backup_state;
+  c.user_verified_at_registration = reg->flags.user_verified;
+  c.created_at = now;
+  c.nickname = std::string(nickname);
+  if (auto added = im.store->AddCredential(c, &ev); !added) {
+    return im.AuditFailure(ev, added.error());
+  }
+  return c;
+}
+
+Result<Credential> Authenticator::EnrollCertificate(std::string_view principal_id,
+                                                    const CertificateEnrollment& enrollment) {
+  Impl& im = *impl_;
+  const int64_t now = im.Now();
+  AuditEvent ev = MakeEvent(now, "enrollment", std::string(principal_id));
+  ev.kind = "smart_card";
+  if (!im.policy.Allows(CredentialKind::kSmartCard)) {
+    return im.AuditFailure(ev, Error{ErrorCode::kPolicyDenied, 0, "smart cards are not allowed"});
+  }
+  KW_ASSIGN_OR_RETURN(Principal p, im.store->GetPrincipal(principal_id));
+  auto validated = ValidateSmartCardCertificate(enrollment, im.smart_card_anchors, now);
+  if (!validated) return im.AuditFailure(ev, validated.error());
+  const Certificate& cert = validated->certificate;
+  const Sha256Digest fp = cert.Fingerprint();
+  Credential c;
+  c.id = Bytes(fp.begin(), fp.end());
+  c.principal_id = p.id;
+  c.kind = CredentialKind::kSmartCard;
+  c.certificate = ToBytes(cert.der());
+  c.cert_issuer = cert.Issuer();
+  c.cert_serial = cert.SerialHex();
+  c.cert_subject = cert.Subject();
+  c.attestation_fmt = "x509";
+  c.attestation_type = "certificate";
+  c.trust_status = "trusted";
+  c.trust_anchor = validated->anchor_subject;
+  c.created_at = now;
+  c.nickname = enrollment.nickname;
+  ev.credential_id = c.id;
+  if (auto added = im.store->AddCredential(c, &ev); !added) {
+    return im.AuditFailure(ev, added.error());
+  }
+  return c;
+}
+
+// ---- login ----
+
+Result<CeremonyStart> Authenticator::BeginLogin(const LoginRequest& request) {
+  Impl& im = *impl_;
+  const Policy& policy = im.policy;
+  const int64_t now = im.Now();
+  std::vector<CredentialKind> kinds;
+  for (CredentialKind k :
+       request.kinds.empty()
+           ? std::vector<CredentialKind>{CredentialKind::kPasskey, CredentialKind::kSecurityKey,
+                                         CredentialKind::kSmartCard}
+           : request.kinds) {
+    if (policy.Allows(k)) kinds.push_back(k);
+  }
+  if (kinds.empty()) return Fail(ErrorCode::kPolicyDenied, "no requested kind is allowed");
+
+  webauthn::RequestOptions o;
+  KW_ASSIGN_OR_RETURN(o.challenge, webauthn::NewChallenge());
+  o.rp_id = im.config.rp_id;
+  o.timeout_ms = static_cast<uint32_t>(policy.challenge_ttl_seconds * 1000);
+  o.user_verification = request.step_up_to ? "required" : policy.user_verification;
+  Json state = Json::object();
+  state["kinds"] = KindNames(kinds);
+  if (request.step_up_to) state["step_up_to"] = AalName(*request.step_up_to);
+  bool any_webauthn = false;
+  if (request.principal_id) {
+    KW_ASSIGN_OR_RETURN(Principal p, im.store->GetPrincipal(*request.principal_id));
+    KW_ASSIGN_OR_RETURN(auto creds, im.store->ListCredentials(p.id));
+    size_t usable = 0;
+    for (const Credential& c : creds) {
+      if (std::find(kinds.begin(), kinds.end(), c.kind) == kinds.end()) continue;
+      if (c.backup_eligible && !policy.allow_synced_passkeys) continue;
+      if (request.step_up_to && MaxReachableAal(c) < *request.step_up_to) continue;
+      ++usable;
+      if (c.kind != CredentialKind::kSmartCard) {
+        o.allow_credentials.push_back({c.id, c.transports});
+        any_webauthn = true;
+      }
+    }
+    if (usable == 0) {
+      return Fail(ErrorCode::kPolicyDenied,
+                  "the principal has no credential that can satisfy this login");
+    }
+    Json allow = Json::array();
+    for (const auto& d : o.allow_credentials) allow.push_back(Base64UrlEncode(d.id));
+    state["allow"] = allow;
+  } else {
+    any_webauthn = std::any_of(kinds.begin(), kinds.end(),
+                               [](CredentialKind k) { return k != CredentialKind::kSmartCard; });
+  }
+  CeremonyStart start;
+  if (any_webauthn) {
+    if (std::find(kinds.begin(), kinds.end(), CredentialKind::kSecurityKey) != kinds.end() &&
+        std::find(kinds.begin(), kinds.end(), CredentialKind::kPasskey) == kinds.end()) {
+      o.hints = {"security-key"};
+    }
+    KW_ASSIGN_OR_RETURN(start.options_json, webauthn::RequestOptionsToJson(o));
+  }
+  ChallengeRecord rec;
+  rec.challenge = o.challenge;
+  rec.purpose = "login";
+  rec.principal_id = request.principal_id.value_or("");
+  rec.state_json = state.dump();
+  rec.created_at = now;
+  rec.expires_at = now + policy.challenge_ttl_seconds;
+  KW_TRY(im.store->PutChallenge(rec));
+  start.ceremony_id = Base64UrlEncode(o.challenge);
+  start.challenge = o.challenge;
+  start.expires_at = rec.expires_at;
+  return start;
+}
+
+Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Principal& principal,
+                                                 Credential credential, const LoginFacts& facts,
+                                                 RiskSignals risk, const Json& state,
+                                                 const RequestContext& context, int64_t now,
+                                                 uint32_t new_sign_count, bool backup_state,
+                                                 Session* session) {
+  AuditEvent ev = MakeEvent(now, "login", principal.id);
+  ev.credential_id = credential.id;
+  ev.kind = std::string(CredentialKindName(credential.kind));
+  ev.action = context.action;
+  ev.risk = risk.Names();
+
+  AuthResult result;
+  result.principal = principal;
+  result.kind = credential.kind;
+  result.assurance = ComputeAssurance(facts);
+  result.user_verified = facts.user_verified;
+  result.risk = risk;
+  KW_ASSIGN_OR_RETURN(auto creds, store->ListCredentials(principal.id));
+  result.decision = Evaluate(policy, facts, result.assurance, risk, context, now, creds);
+  // A step-up ceremony must reach the level it was started for.
+  if (auto target = StateStepUp(state);
+      target && result.decision.outcome == Decision::kAllow && result.assurance.level < *target) {
+    result.decision.outcome = Decision::kStepUp;
+    result.decision.required_aal = *target;
+    result.decision.reasons.push_back("step_up_ceremony_below_target");
+  }
+  ev.aal = std::string(AalName(result.assurance.level));
+  ev.reasons = result.decision.reasons;
+
+  if (result.decision.outcome == Decision::kDeny) {
+    // The stored counter stays where it was: a clone's lower counter must not replace it.
+    ev.outcome = "denied";
+    ev.code = std::string(ErrorCodeName(ErrorCode::kPolicyDenied));
+    (void)store->ConsumeChallenge(challenge, "login", now);
+    (void)store->AppendAudit(ev);
+    std::string detail = "policy denied:";
+    for (const auto& r : result.decision.reasons) detail += " " + r;
+    return Fail(ErrorCode::kPolicyDenied, detail);
+  }
+  // The assertion was genuine and its challenge is spent: record the use (compare-and-set).
+  const uint32_t stored_count = std::max(credential.sign_count, new_sign_count);
+  if (result.decision.outcome == Decision::kStepUp) {
+    ev.outcome = "step_up_required";
+    ev.code = std::string(ErrorCodeName(ErrorCode::kStepUpRequired));
+  }
+  // One transaction: spend the challenge, compare-and-set the counter, append the audit record.
+  auto used = store->CompleteLogin(challenge, credential.id, credential.sign_count, stored_count,
+                                   backup_state, now, &ev);
+  if (!used) return SpendAndFail(challenge, now, ev, used.error());
+  credential.sign_count = stored_count;
+  credential.backup_state = backup_state;
+  credential.last_used_at = now;
+  result.credential = std::move(credential);
+
+  if (result.decision.outcome == Decision::kStepUp) {
+    if (session != nullptr) session->pending_step_up = result.decision;
+    std::string detail = "step-up to " + std::string(AalName(result.decision.required_aal)) +
+                         " required; satisfied by:";
+    for (auto k : result.decision.satisfying_kinds)
+      detail += " " + std::string(CredentialKindName(k));
+    return Fail(ErrorCode::kStepUpRequired, detail,
+                static_cast<uint32_t>(result.decision.required_aal));
+  }
+  if (session != nullptr) {
+    if (session->principal_id != principal.id) *session = Session{};
+    const bool raised = result.assurance.level > session->aal;
+    if (raised || session->principal_id.empty()) {
+      if (!session->principal_id.empty() && raised) {
+        AuditEvent up = MakeEvent(now, "step_up", principal.id);
+        up.aal = std::string(AalName(result.assurance.level));
+        up.kind = ev.kind;
+        up.credential_id = result.credential.id;
+        (void)store->AppendAudit(up);
+      }
+      session->aal = std::max(session->aal, result.assurance.level);
+      session->aal_reason = result.assurance.reason;
+    }
+    session->principal_id = principal.id;
+    session->authenticated_at = now;
+    session->pending_step_up.reset();
+  }
+  return result;
+}
+
+Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
+                                              std::string_view response_json,
+                                              const RequestContext& context, Session* session) {
+  Impl& im = *impl_;
+  const int64_t now = context.time.value_or(im.Now());
+  AuditEvent ev = MakeEvent(now, "login");
+  ev.action = context.action;
+  auto challenge = CeremonyChallenge(ceremony_id);
+  if (!challenge) return im.AuditFailure(ev, challenge.error());
+  // Read, not spent: the success path spends it in the same transaction as the counter update.
+  auto rec = im.store->PeekChallenge(*challenge, "login", now);
+  if (!rec) return im.AuditFailure(ev, rec.error());
+  ev.principal_id = rec->principal_id;
+  auto state = ParseJson(rec->state_json);
+  if (!state)
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
+
+  auto response = webauthn::ParseAuthenticationResponseJson(response_json);
+  if (!response) return im.SpendAndFail(*challenge, now, ev, response.error());
+  ev.credential_id = response->raw_id;
+  auto cred = im.store->GetCredential(response->raw_id);
+  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
+  ev.kind = std::string(CredentialKindName(cred->kind));
+  if (cred->kind == CredentialKind::kSmartCard) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialTypeInvalid, 0,
+                                 "a smart card logs in with FinishCertificateLogin"});
+  }
+  if (!rec->principal_id.empty() && cred->principal_id != rec->principal_id) {
+    return im.AuditFailure(
+        ev, Error{ErrorCode::kCredentialNotAllowed, 0, "credential belongs to another principal"});
+  }
+  if (!KindListed(*state, cred->kind)) {
+    return im.AuditFailure(
+        ev, Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"});
+  }
+  ev.principal_id = cred->principal_id;
+  auto principal = im.store->GetPrincipal(cred->principal_id);
+  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
+
+  webauthn::AssertionExpectations exp;
+  exp.challenge = *challenge;
+  exp.rp_id = im.config.rp_id;
+  exp.origin = im.Origins();
+  exp.require_user_verification = im.policy.RequiresUv() || StateStepUp(*state).has_value();
+  exp.credential_id = cred->id;
+  exp.credential_public_key = cred->public_key;
+  exp.prior_sign_count = cred->sign_count;
+  exp.prior_backup_eligible = cred->backup_eligible;
+  exp.prior_backup_state = cred->backup_state;
+  if (auto it = state->find("allow"); it != state->end() && it->is_array()) {
+    for (const auto& a : *it) {
+      if (auto b = Base64UrlDecode(a.get<std::string>()); b) exp.allow_credentials.push_back(*b);
+    }
+  }
+  exp.user_handle = principal->user_handle;
+  exp.sign_count_policy = webauthn::SignCountPolicy::kFlag;  // the policy engine decides
+  exp.verify_time = now;
+  auto verified = webauthn::VerifyAssertion(*response, exp);
+  if (!verified) return im.SpendAndFail(*challenge, now, ev, verified.error());
+
+  RiskSignals risk = ComputeRiskSignals(*cred, verified->sign_count, verified->flags.backup_state,
+                                        now, im.policy.unused_days);
+  risk.sign_count_regressed = risk.sign_count_regressed || verified->sign_count_regressed;
+  risk.backup_state_changed = risk.backup_state_changed || verified->backup_state_changed;
+  LoginFacts facts;
+  facts.kind = cred->kind;
+  facts.user_verified = verified->flags.user_verified;
+  facts.backup_eligible = verified->flags.backup_eligible;
+  facts.attestation_trusted = cred->trust_status == "trusted";
+  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now,
+                     verified->sign_count, verified->flags.backup_state, session);
+}
+
+Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremony_id,
+                                                         const CertificateLoginEvidence& evidence,
+                                                         const RequestContext& context,
+                                                         Session* session) {
+  Impl& im = *impl_;
+  const int64_t now = context.time.value_or(im.Now());
+  AuditEvent ev = MakeEvent(now, "login");
+  ev.action = context.action;
+  ev.kind = "smart_card";
+  auto challenge = CeremonyChallenge(ceremony_id);
+  if (!challenge) return im.AuditFailure(ev, challenge.error());
+  // Read, not spent: the success path spends it in the same transaction as the counter update.
+  auto rec = im.store->PeekChallenge(*challenge, "login", now);
+  if (!rec) return im.AuditFailure(ev, rec.error());
+  ev.principal_id = rec->principal_id;
+  auto state = ParseJson(rec->state_json);
+  if (!state)
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
+  const Sha256Digest fp = Sha256(evidence.certificate);
+  ev.credential_id = Bytes(fp.begin(), fp.end());
+  auto cred = im.store->GetCredential(fp);
+  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
+  if (cred->kind != CredentialKind::kSmartCard) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
+  }
+  if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
+      !KindListed(*state, CredentialKind::kSmartCard)) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialNotAllowed, 0,
+                                 "this certificate was not asked for in this ceremony"});
+  }
+  ev.principal_id = cred->principal_id;
+  auto principal = im.store->GetPrincipal(cred->principal_id);
+  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
+  if (auto ok = VerifyCertificateSignature(*challenge, evidence, now); !ok) {
+    return im.SpendAndFail(*challenge, now, ev, ok.error());
+  }
+  if (StateStepUp(*state) && !evidence.pin_verified) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
+  }
+  RiskSignals risk = ComputeRiskSignals(*cred, 0, false, now, im.policy.unused_days);
+  LoginFacts facts;
+  facts.kind = CredentialKind::kSmartCard;
+  facts.user_verified = evidence.pin_verified;
+  facts.attestation_trusted = true;
+  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now, 0,
+                     false, session);
+}
+
+Result<void> Authenticator::Authorize(Session* session, std::string_view action) {
+  Impl& im = *impl_;
+  if (session == nullptr || session->principal_id.empty() || session->aal == Aal::kNone) {
+    return Fail(ErrorCode::kPolicyDenied, "no authenticated principal in the session");
+  }
+  auto level = ActionLevel(im.policy, action);
+  if (!level) return Fail(ErrorCode::kPolicyDenied, "unknown action");
+  if (session->aal >= *level) return Ok();
+  PolicyDecision d;
+  d.outcome = Decision::kStepUp;
+  d.required_aal = *level;
+  d.reasons = {std::string("action_needs_") + std::string(AalName(*level))};
+  KW_ASSIGN_OR_RETURN(auto creds, im.store->ListCredentials(session->principal_id));
+  for (const Credential& c : creds) {
+    if (!im.policy.Allows(c.kind) || MaxReachableAal(c) < *level) continue;
+    if (c.backup_eligible && !im.policy.allow_synced_passkeys) continue;
+    if (std::find(d.satisfying_kinds.begin(), d.satisfying_kinds.end(), c.kind) ==
+        d.satisfying_kinds.end()) {
+      d.satisfying_kinds.push_back(c.kind);
+    }
+  }
+  session->pending_step_up = d;
+  AuditEvent ev = MakeEvent(im.Now(), "step_up", session->principal_id);
+  ev.outcome = "step_up_required";
+  ev.code = std::string(ErrorCodeName(ErrorCode::kStepUpRequired));
+  ev.action = std::string(action);
+  ev.aal = std::string(AalName(session->aal));
+  (void)im.store->AppendAudit(ev);
+  return Fail(ErrorCode::kStepUpRequired,
+              "action needs " + std::string(AalName(*level)) + ", session has " +
+                  std::string(AalName(session->aal)),
+              static_cast<uint32_t>(*level));
+}
+
+// ---- administration ----
+
+Result<void> Authenticator::RenameCredential(std::span<const uint8_t> credential_id,
+                                             std::string_view nickname) {
+  KW_ASSIGN_OR_RETURN(Credential c, impl_->store->GetCredential(credential_id));
+  AuditEvent ev = MakeEvent(impl_->Now(), "admin", c.principal_id);
+  ev.action = "rename_credential";
+  ev.credential_id = c.id;
+  return impl_->store->SetNickname(credential_id, nickname, &ev);
+}
+
+Result<void> Authenticator::RemoveCredential(std::span<const uint8_t> credential_id) {
+  KW_ASSIGN_OR_RETURN(Credential c, impl_->store->GetCredential(credential_id));
+  AuditEvent ev = MakeEvent(impl_->Now(), "admin", c.principal_id);
+  ev.action = "remove_credential";
+  ev.credential_id = c.id;
+  ev.kind = std::string(CredentialKindName(c.kind));
+  return impl_->store->RemoveCredential(credential_id, &ev);
+}
+
+// ---- privacy ----
+
+Result<std::string> Authenticator::ExportPrincipal(std::string_view principal_id) {
+  Impl& im = *impl_;
+  KW_ASSIGN_OR_RETURN(Principal p, im.store->GetPrincipal(principal_id));
+  KW_ASSIGN_OR_RETURN(auto creds, im.store->ListCredentials(p.id));
+  KW_ASSIGN_OR_RETURN(auto challenges, im.store->ListChallenges(p.id));
+  AuditEvent ev = MakeEvent(im.Now(), "admin", p.id);
+  ev.action = "export_principal";
+  KW_TRY(im.store->AppendAudit(ev));
+  KW_ASSIGN_OR_RETURN(auto audit, im.store->AuditFor(p.id));
+  Json j = Json::object();
+  j["principal"] = PrincipalJson(p);
+  j["audit_pseudonym"] = im.store->Pseudonym(p.id);
+  j["credentials"] = Json::array();
+  for (const Credential& c : creds) j["credentials"].push_back(CredentialJson(c));
+  j["challenges"] = Json::array();
+  for (const ChallengeRecord& r : challenges) {
+    j["challenges"].push_back(Json{{"purpose", r.purpose},
+                                   {"created_at", r.created_at},
+                                   {"expires_at", r.expires_at},
+                                   {"used", r.used}});
+  }
+  j["audit"] = Json::array();
+  for (const std::string& line : audit) {
+    auto parsed = ParseJson(line);
+    if (parsed) j["audit"].push_back(*parsed);
+  }
+  return j.dump(2);
+}
+
+Result<void> Authenticator::ErasePrincipal(std::string_view principal_id) {
+  AuditEvent ev = MakeEvent(impl_->Now(), "erasure", std::string(principal_id));
+  return impl_->store->ErasePrincipal(principal_id, &ev);
+}
+
+// ---- audit ----
+
+Result<std::vector<std::string>> Authenticator::AuditTail(size_t n) {
+  return impl_->store->AuditTail(n);
+}
+Result<AuditVerification> Authenticator::VerifyAuditChain() {
+  return impl_->store->VerifyAuditChain();
+}
+
+}  // namespace keyward::authenticator

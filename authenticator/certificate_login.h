@@ -1,0 +1,45 @@
+// Smart-card (certificate) enrolment and login checks: the narrow seam where the PKCS#11 / PIV
+// layers plug into the facade.
+//
+// Enrolment (EnrollCertificate): the end-entity certificate must chain to a configured
+// smart-card anchor at the enrolment time (RFC 5280 path validation through core/x509.h); if it
+// carries extendedKeyUsage, that must include id-kp-clientAuth (1.3.6.1.5.5.7.3.2) or Microsoft
+// Smart Card Logon (1.3.6.1.4.1.311.20.2.2); if it carries keyUsage, digitalSignature must be set.
+//
+// Login: the card signed the ceremony's raw challenge bytes with the certificate's key
+// (C_Sign / PIV GENERAL AUTHENTICATE); the certificate must be within its validity period at the
+// login time. Whoever drives the card (pkcs11/, pcsc/, or a remote client) produces a
+// CertificateLoginEvidence; nothing here talks to a card.
+#ifndef KEYWARD_AUTHENTICATOR_CERTIFICATE_LOGIN_H_
+#define KEYWARD_AUTHENTICATOR_CERTIFICATE_LOGIN_H_
+
+#include <string>
+#include <vector>
+
+#include "core/x509.h"
+#include "keyward/authenticator.h"
+
+namespace keyward::authenticator {
+
+inline constexpr const char* kEkuClientAuth = "1.3.6.1.5.5.7.3.2";
+inline constexpr const char* kEkuSmartCardLogon = "1.3.6.1.4.1.311.20.2.2";
+
+struct ValidatedCertificate {
+  Certificate certificate;
+  std::string anchor_subject;
+};
+
+// kCertificateMalformed, kCertificateUntrusted / kCertificateExpired / ... (VerifyChain),
+// kCertificateEkuMissing, kCertificateKeyUsageInvalid.
+Result<ValidatedCertificate> ValidateSmartCardCertificate(const CertificateEnrollment& enrollment,
+                                                          std::span<const Certificate> anchors,
+                                                          int64_t now);
+
+// kCertificateMalformed, kCertificateExpired / kCertificateNotYetValid, kUnsupportedAlgorithm /
+// kKeyAlgorithmMismatch, kSignatureInvalid / kSignatureMalformed.
+Result<void> VerifyCertificateSignature(ByteSpan challenge,
+                                        const CertificateLoginEvidence& evidence, int64_t now);
+
+}  // namespace keyward::authenticator
+
+#endif  // KEYWARD_AUTHENTICATOR_CERTIFICATE_LOGIN_H_

@@ -1,0 +1,101 @@
+// The credential store behind the authenticator facade: principals, credentials of three kinds,
+// single-use expiring challenges and the hash-chained audit log. SqliteStore (sqlite_store.h) is
+// the embedded implementation; a server may provide another (PostgreSQL, ...) with the same
+// guarantees:
+//  - every mutating call that takes an AuditEvent appends it in the SAME transaction as the
+//    change, so the audit log and the state never disagree;
+//  - RecordUse is an atomic compare-and-set on the sign count: of two racing logins that read the
+//    same stored counter, at most one succeeds (the other gets kStoreConflict);
+//  - ConsumeChallenge marks a challenge used atomically: it succeeds once; afterwards
+//    kChallengeReplayed; past its expiry kChallengeExpired; never issued kChallengeUnknown.
+#ifndef KEYWARD_AUTHENTICATOR_CREDENTIAL_STORE_H_
+#define KEYWARD_AUTHENTICATOR_CREDENTIAL_STORE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "keyward/authenticator.h"
+
+namespace keyward::authenticator {
+
+// One audit record before the store numbers, pseudonymizes and chains it. Never put secrets or
+// personal data (names, IP addresses) here: the principal and credential ids are replaced by
+// keyed pseudonyms when the record is written.
+struct AuditEvent {
+  int64_t time = 0;
+  std::string event;              // "principal_created" | "registration" | "enrollment" | "login" |
+                                  // "step_up" | "erasure" | "admin"
+  std::string outcome;            // "success" | "failure" | "step_up_required" | "denied"
+  std::string code;               // ErrorCodeName of the failure, or empty
+  std::string principal_id;       // pseudonymized by the store
+  Bytes credential_id;            // pseudonymized by the store
+  std::string kind;               // credential kind name
+  std::string aal;                // AAL reached
+  std::string action;             // the action asked for / the admin operation
+  std::vector<std::string> risk;  // risk signal names
+  std::vector<std::string> reasons;  // policy reasons
+};
+
+struct ChallengeRecord {
+  Bytes challenge;
+  std::string purpose;       // "register" | "login"
+  std::string principal_id;  // empty: not bound to a principal (discoverable login)
+  std::string state_json;    // ceremony parameters the Finish step needs
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  bool used = false;  // read back only (ListChallenges)
+};
+
+class CredentialStore {
+ public:
+  virtual ~CredentialStore() = default;
+
+  virtual Result<void> CreatePrincipal(const Principal& principal, const AuditEvent* audit) = 0;
+  virtual Result<Principal> GetPrincipal(std::string_view id) = 0;
+  virtual Result<Principal> FindPrincipalByName(std::string_view name) = 0;
+  virtual Result<Principal> FindPrincipalByUserHandle(ByteSpan user_handle) = 0;
+  virtual Result<std::vector<Principal>> ListPrincipals() = 0;
+
+  // kAlreadyExists when the credential id is registered (to anyone).
+  virtual Result<void> AddCredential(const Credential& credential, const AuditEvent* audit) = 0;
+  virtual Result<Credential> GetCredential(ByteSpan credential_id) = 0;
+  virtual Result<std::vector<Credential>> ListCredentials(std::string_view principal_id) = 0;
+  // Compare-and-set: sign_count expected_sign_count → new_sign_count, and records BS and the
+  // time of use. kStoreConflict when the stored count is no longer expected_sign_count.
+  virtual Result<void> RecordUse(ByteSpan credential_id, uint32_t expected_sign_count,
+                                 uint32_t new_sign_count, bool backup_state, int64_t used_at,
+                                 const AuditEvent* audit) = 0;
+  virtual Result<void> SetNickname(ByteSpan credential_id, std::string_view nickname,
+                                   const AuditEvent* audit) = 0;
+  virtual Result<void> RemoveCredential(ByteSpan credential_id, const AuditEvent* audit) = 0;
+  // Deletes the principal, its credentials and its challenges.
+  virtual Result<void> ErasePrincipal(std::string_view principal_id, const AuditEvent* audit) = 0;
+
+  virtual Result<void> PutChallenge(const ChallengeRecord& record) = 0;
+  virtual Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
+                                                   int64_t now) = 0;
+  // Reads a challenge without spending it; the same errors as ConsumeChallenge.
+  virtual Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
+                                                int64_t now) = 0;
+  // The success path of a login in ONE transaction: spend the challenge (kChallengeReplayed if
+  // another login spent it first), compare-and-set the sign count (kStoreConflict), append the
+  // audit record. On error nothing is written.
+  virtual Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
+                                     uint32_t expected_sign_count, uint32_t new_sign_count,
+                                     bool backup_state, int64_t now, const AuditEvent* audit) = 0;
+  virtual Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) = 0;
+
+  virtual Result<void> AppendAudit(const AuditEvent& event) = 0;
+  // The last n records (n == 0: all), oldest first.
+  virtual Result<std::vector<std::string>> AuditTail(size_t n) = 0;
+  virtual Result<std::vector<std::string>> AuditFor(std::string_view principal_id) = 0;
+  virtual Result<AuditVerification> VerifyAuditChain() = 0;
+  // The keyed pseudonym of a principal id as it appears in audit records.
+  virtual std::string Pseudonym(std::string_view principal_id) const = 0;
+};
+
+}  // namespace keyward::authenticator
+
+#endif  // KEYWARD_AUTHENTICATOR_CREDENTIAL_STORE_H_

@@ -1,0 +1,109 @@
+// CredentialStore on SQLite (sqlite3 C API): the embedded default.
+//
+// Concurrency: WAL mode (readers never block the writer), busy_timeout 10 s, every write in a
+// BEGIN IMMEDIATE transaction (the write lock is taken up front, so two processes never deadlock
+// upgrading a read lock). One connection per SqliteStore, serialized by a mutex; several
+// SqliteStore objects (threads or processes) may open the same file.
+//
+// Durability: synchronous=FULL: a transaction that returned is on disk; a killed process leaves
+// either the whole transaction or none of it (SQLite's WAL recovery).
+//
+// Schema: `schema_version` holds the version; migrations run in order inside one IMMEDIATE
+// transaction when a store is opened. A file written by a newer keyward (higher version) is
+// refused with kSchemaVersionUnsupported rather than misread.
+//
+// Audit: the `audit` table is append-only (triggers refuse UPDATE and DELETE); records are hash
+// chained (audit_chain.h) and `audit_head` holds the newest hash, so a truncated log is caught.
+// It lives in the same database as the state it describes so that a change and its audit record
+// commit atomically and the chain's order is the database's commit order across processes.
+#ifndef KEYWARD_AUTHENTICATOR_SQLITE_STORE_H_
+#define KEYWARD_AUTHENTICATOR_SQLITE_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "authenticator/credential_store.h"
+#include "authenticator/sqlite_db.h"
+#include "core/secret.h"
+
+namespace keyward::authenticator {
+
+inline constexpr int kSchemaVersion = 1;
+
+class SqliteStore final : public CredentialStore {
+ public:
+  struct Options {
+    bool create = true;
+    // WAL with synchronous=NORMAL instead of FULL: commits do not wait for an fsync. A killed
+    // process still loses nothing committed and nothing is ever torn; an OS crash or power loss
+    // may lose the most recent commits (never corrupt the file). A lost commit can un-spend a
+    // challenge or un-advance a sign count, so only choose this with that risk understood.
+    bool relaxed_durability = false;
+    // Page cache of this connection in KiB (0: SQLite's default, about 2 MiB). Bulk loads of
+    // millions of rows want more.
+    int64_t cache_kib = 0;
+  };
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, bool create = true);
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, const Options& options);
+
+  Result<void> CreatePrincipal(const Principal& principal, const AuditEvent* audit) override;
+  Result<Principal> GetPrincipal(std::string_view id) override;
+  Result<Principal> FindPrincipalByName(std::string_view name) override;
+  Result<Principal> FindPrincipalByUserHandle(ByteSpan user_handle) override;
+  Result<std::vector<Principal>> ListPrincipals() override;
+
+  Result<void> AddCredential(const Credential& credential, const AuditEvent* audit) override;
+  Result<Credential> GetCredential(ByteSpan credential_id) override;
+  Result<std::vector<Credential>> ListCredentials(std::string_view principal_id) override;
+  Result<void> RecordUse(ByteSpan credential_id, uint32_t expected_sign_count,
+                         uint32_t new_sign_count, bool backup_state, int64_t used_at,
+                         const AuditEvent* audit) override;
+  Result<void> SetNickname(ByteSpan credential_id, std::string_view nickname,
+                           const AuditEvent* audit) override;
+  Result<void> RemoveCredential(ByteSpan credential_id, const AuditEvent* audit) override;
+  Result<void> ErasePrincipal(std::string_view principal_id, const AuditEvent* audit) override;
+
+  Result<void> PutChallenge(const ChallengeRecord& record) override;
+  Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
+                                           int64_t now) override;
+  Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
+                                        int64_t now) override;
+  Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
+                             uint32_t expected_sign_count, uint32_t new_sign_count,
+                             bool backup_state, int64_t now, const AuditEvent* audit) override;
+  Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) override;
+
+  Result<void> AppendAudit(const AuditEvent& event) override;
+  Result<std::vector<std::string>> AuditTail(size_t n) override;
+  Result<std::vector<std::string>> AuditFor(std::string_view principal_id) override;
+  Result<AuditVerification> VerifyAuditChain() override;
+  std::string Pseudonym(std::string_view principal_id) const override;
+
+  // Bulk loading for benchmarks and imports: one transaction, one prepared insert, no audit.
+  Result<void> BulkAddPrincipals(std::span<const Principal> principals);
+  Result<void> BulkAddCredentials(std::span<const Credential> credentials);
+  // PRAGMA integrity_check == "ok".
+  Result<void> CheckIntegrity();
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Result<void> Migrate();
+  Result<void> AppendAuditLocked(const AuditEvent& event);
+  Result<void> InsertCredentialLocked(const Credential& c);
+  // Reads the challenge row; used = whether it was spent.
+  Result<ChallengeRecord> ReadChallengeLocked(ByteSpan challenge, std::string_view purpose,
+                                              bool* used);
+  Result<void> SpendChallengeLocked(ByteSpan challenge, int64_t now);
+  Result<void> CasSignCountLocked(ByteSpan credential_id, uint32_t expected, uint32_t next,
+                                  bool backup_state, int64_t used_at);
+  std::string CredentialPseudonym(ByteSpan credential_id) const;
+
+  mutable std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;
+  SecretBytes pseudonym_key_;
+};
+
+}  // namespace keyward::authenticator
+
+#endif  // KEYWARD_AUTHENTICATOR_SQLITE_STORE_H_

@@ -1,0 +1,334 @@
+// FinishLogin end to end against a SQLite store of 1,000,000 credentials (KEYWARD_BENCH_CREDENTIALS
+// overrides the count), printed beside bare WebAuthn assertion verification in the same run.
+//
+//   BM_VerifyAssertionBare      keyward::webauthn::VerifyAssertion alone (the floor)
+//   BM_StoreLookupVerifyCas/D   SqliteStore::GetCredential + VerifyAssertion + RecordUse
+//                               (compare-and-set of the sign count, one commit)
+//   BM_FacadeFinishLogin/D      Authenticator::FinishLogin: consume the challenge (commit),
+//                               look up credential and principal, verify, policy, RecordUse +
+//                               audit record (commit). BeginLogin and signing are not timed.
+//
+// Each reports median_us and p99_us of the per-login latencies (steady_clock around each call)
+// and logins/s. One thread: the numbers are per core. D = 0: synchronous=FULL (the default; each
+// commit waits for an fsync of the WAL, so the disk's flush latency is part of the result);
+// D = 1: relaxed durability (synchronous=NORMAL, no fsync per commit).
+#include <benchmark/benchmark.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "authenticator/sqlite_store.h"
+#include "core/base64url.h"
+#include "core/cose_key.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "core/openssl_util.h"
+#include "keyward/authenticator.h"
+#include "keyward/webauthn.h"
+
+namespace keyward::authenticator {
+namespace {
+
+constexpr char kRpId[] = "bench.keyward.example";
+constexpr char kOrigin[] = "https://bench.keyward.example";
+
+void Die(const char* what) {
+  std::fprintf(stderr, "bench_authenticator: %s\n", what);
+  std::abort();
+}
+
+struct Key {
+  EvpPkeyPtr pkey{EVP_EC_gen("P-256")};
+  Bytes Cose() const {
+    CoseKey c;
+    c.kty = CoseKeyType::kEc2;
+    c.alg = CoseAlgorithm::kES256;
+    c.crv = CoseCurve::kP256;
+    for (auto [name, out] :
+         {std::pair{OSSL_PKEY_PARAM_EC_PUB_X, &c.x}, std::pair{OSSL_PKEY_PARAM_EC_PUB_Y, &c.y}}) {
+      BIGNUM* bn = nullptr;
+      if (EVP_PKEY_get_bn_param(pkey.get(), name, &bn) != 1) Die("key param");
+      out->resize(32);
+      BN_bn2binpad(bn, out->data(), 32);
+      BN_free(bn);
+    }
+    return c.Encode();
+  }
+  Bytes Sign(ByteSpan m) const {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    size_t len = 0;
+    if (EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pkey.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len, m.data(), m.size()) != 1) {
+      Die("sign");
+    }
+    Bytes sig(len);
+    if (EVP_DigestSign(ctx.get(), sig.data(), &len, m.data(), m.size()) != 1) Die("sign");
+    sig.resize(len);
+    return sig;
+  }
+};
+
+webauthn::AuthenticationResponse MakeAssertion(const Key& key, ByteSpan credential_id,
+                                               ByteSpan challenge, uint32_t count) {
+  Bytes auth_data;
+  auto rp = Sha256(AsBytes(kRpId));
+  auth_data.insert(auth_data.end(), rp.begin(), rp.end());
+  auth_data.push_back(0x05);  // UP | UV
+  for (int s = 24; s >= 0; s -= 8) auth_data.push_back(static_cast<uint8_t>(count >> s));
+  const std::string cdj = Json{
+      {"type", "webauthn.get"},
+      {"challenge", Base64UrlEncode(challenge)},
+      {"origin", kOrigin}}.dump();
+  Bytes signed_data = auth_data;
+  auto cdh = Sha256(AsBytes(cdj));
+  signed_data.insert(signed_data.end(), cdh.begin(), cdh.end());
+  webauthn::AuthenticationResponse r;
+  r.id = ToBytes(credential_id);
+  r.raw_id = r.id;
+  r.client_data_json = cdj;
+  r.authenticator_data = auth_data;
+  r.signature = key.Sign(signed_data);
+  return r;
+}
+
+std::string ToJson(const webauthn::AuthenticationResponse& r) {
+  return Json{{"id", Base64UrlEncode(r.id)},
+              {"rawId", Base64UrlEncode(r.raw_id)},
+              {"type", "public-key"},
+              {"response",
+               {{"clientDataJSON", Base64UrlEncode(AsBytes(r.client_data_json))},
+                {"authenticatorData", Base64UrlEncode(r.authenticator_data)},
+                {"signature", Base64UrlEncode(r.signature)}}},
+              {"clientExtensionResults", Json::object()}}
+      .dump();
+}
+
+Bytes CredentialId(uint64_t i) {
+  auto d = Sha256(AsBytes("bench credential " + std::to_string(i)));
+  return Bytes(d.begin(), d.end());
+}
+
+std::string PrincipalId(uint64_t i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "p_bench%09llu", static_cast<unsigned long long>(i));
+  return buf;
+}
+
+// The shared fixture: a store with N credentials (2 per principal), all with the same public key
+// (verification cost does not depend on which key; generating a million key pairs would).
+struct World {
+  std::filesystem::path dir;
+  std::string db;
+  Key key;
+  Bytes cose;
+  uint64_t n = 1000000;
+  double build_seconds = 0;
+
+  World() {
+    if (const char* e = std::getenv("KEYWARD_BENCH_CREDENTIALS")) n = std::strtoull(e, nullptr, 10);
+    dir = std::filesystem::temp_directory_path() / ("keyward_bench_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    db = (dir / "store.db").string();
+    cose = key.Cose();
+    const auto t0 = std::chrono::steady_clock::now();
+    SqliteStore::Options load_options;
+    load_options.cache_kib = 256 * 1024;
+    auto store = SqliteStore::Open(db, load_options);
+    if (!store) Die("open store");
+    std::vector<Principal> principals;
+    principals.reserve(n / 2 + 1);
+    for (uint64_t i = 0; i < n / 2 + 1; ++i) {
+      Principal p;
+      p.id = PrincipalId(i);
+      auto h = Sha256(AsBytes(p.id));
+      p.user_handle = Bytes(h.begin(), h.end());
+      p.name = "user" + std::to_string(i);
+      p.display_name = "User " + std::to_string(i);
+      p.created_at = 1700000000;
+      principals.push_back(std::move(p));
+    }
+    if (!(*store)->BulkAddPrincipals(principals)) Die("bulk principals");
+    principals.clear();
+    // Insert in primary-key order: B-tree appends instead of random page splits.
+    std::vector<std::pair<Bytes, uint64_t>> order;
+    order.reserve(n);
+    for (uint64_t j = 0; j < n; ++j) order.emplace_back(CredentialId(j), j);
+    std::sort(order.begin(), order.end());
+    constexpr size_t kBatch = 100000;
+    std::vector<Credential> batch;
+    for (uint64_t i = 0; i < n; i += kBatch) {
+      batch.clear();
+      for (uint64_t o = i; o < std::min<uint64_t>(n, i + kBatch); ++o) {
+        const uint64_t j = order[o].second;
+        Credential c;
+        c.id = CredentialId(j);
+        c.principal_id = PrincipalId(j / 2);
+        c.kind = CredentialKind::kSecurityKey;
+        c.public_key = cose;
+        c.alg = -7;
+        c.attestation_fmt = "none";
+        c.attestation_type = "none";
+        c.trust_status = "unverified";
+        c.transports = {"usb"};
+        c.created_at = 1700000000;
+        batch.push_back(std::move(c));
+      }
+      if (!(*store)->BulkAddCredentials(batch)) Die("bulk credentials");
+    }
+    build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "store: %llu credentials, %llu principals, built in %.1f s (%s)\n",
+                 static_cast<unsigned long long>(n), static_cast<unsigned long long>(n / 2 + 1),
+                 build_seconds, db.c_str());
+  }
+  ~World() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+World& TheWorld() {
+  static World w;
+  return w;
+}
+
+void Report(benchmark::State& state, std::vector<double>& us) {
+  if (us.empty()) return;
+  std::sort(us.begin(), us.end());
+  state.counters["median_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  double total_us = 0;
+  for (double u : us) total_us += u;
+  // Throughput of the timed calls alone, one after another on one thread.
+  state.counters["logins_per_s"] = static_cast<double>(us.size()) / (total_us / 1e6);
+}
+
+template <typename F>
+double TimeUs(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void BM_VerifyAssertionBare(benchmark::State& state) {
+  World& w = TheWorld();
+  const Bytes id = CredentialId(0);
+  const Bytes challenge(32, 0x11);
+  const auto response = MakeAssertion(w.key, id, challenge, 1);
+  webauthn::AssertionExpectations exp;
+  exp.challenge = challenge;
+  exp.rp_id = kRpId;
+  exp.origin.origins = {kOrigin};
+  exp.credential_id = id;
+  exp.credential_public_key = w.cose;
+  exp.allow_credentials = {id};
+  std::vector<double> us;
+  for (auto _ : state) {
+    us.push_back(TimeUs([&] {
+      auto r = webauthn::VerifyAssertion(response, exp);
+      if (!r) {
+        std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+        Die("bare verification failed");
+      }
+      benchmark::DoNotOptimize(r);
+    }));
+  }
+  Report(state, us);
+}
+
+void BM_StoreLookupVerifyCas(benchmark::State& state) {
+  World& w = TheWorld();
+  const bool relaxed = state.range(0) != 0;
+  SqliteStore::Options options;
+  options.relaxed_durability = relaxed;
+  auto store = SqliteStore::Open(w.db, options);
+  if (!store) Die("open");
+  // Pre-signed assertions (signing is not timed): credential i % k, counter = round.
+  const size_t total = static_cast<size_t>(state.max_iterations);
+  const size_t k = 257;
+  const Bytes challenge(32, 0x22);
+  std::vector<webauthn::AuthenticationResponse> responses;
+  std::vector<uint64_t> which;
+  for (size_t i = 0; i < total; ++i) {
+    const uint64_t idx = (i % k) * 2 + (relaxed ? 1 : 0);
+    which.push_back(idx);
+    responses.push_back(
+        MakeAssertion(w.key, CredentialId(idx), challenge, static_cast<uint32_t>(i / k + 1)));
+  }
+  std::vector<double> us;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& resp = responses[i];
+    us.push_back(TimeUs([&] {
+      auto cred = (*store)->GetCredential(resp.raw_id);
+      if (!cred) Die("lookup");
+      webauthn::AssertionExpectations exp;
+      exp.challenge = challenge;
+      exp.rp_id = kRpId;
+      exp.origin.origins = {kOrigin};
+      exp.credential_id = cred->id;
+      exp.credential_public_key = cred->public_key;
+      exp.prior_sign_count = cred->sign_count;
+      exp.allow_credentials = {cred->id};
+      auto v = webauthn::VerifyAssertion(resp, exp);
+      if (!v) Die("verification failed");
+      if (!(*store)->RecordUse(cred->id, cred->sign_count, v->sign_count, false, 1700000001,
+                               nullptr)) {
+        Die("compare-and-set failed");
+      }
+    }));
+    ++i;
+  }
+  Report(state, us);
+}
+
+void BM_FacadeFinishLogin(benchmark::State& state) {
+  World& w = TheWorld();
+  AuthenticatorConfig config;
+  config.db_path = w.db;
+  config.rp_id = kRpId;
+  config.origins = {kOrigin};
+  config.policy = "ciam";
+  const bool relaxed = state.range(0) != 0;
+  config.store_relaxed_durability = relaxed;
+  auto auth = Authenticator::Open(config);
+  if (!auth) Die("open facade");
+  std::vector<double> us;
+  uint64_t i = 0;
+  // Credentials far from those the store benchmark used, so counters start at 0.
+  for (auto _ : state) {
+    state.PauseTiming();
+    const uint64_t idx = w.n / 2 + (i % 997) * 2 + (relaxed ? 1 : 0);
+    const uint32_t count = static_cast<uint32_t>(i / 997 + 1);
+    LoginRequest req;
+    req.principal_id = PrincipalId(idx / 2);
+    auto start = (*auth)->BeginLogin(req);
+    if (!start) Die("BeginLogin");
+    const std::string json =
+        ToJson(MakeAssertion(w.key, CredentialId(idx), start->challenge, count));
+    state.ResumeTiming();
+    us.push_back(TimeUs([&] {
+      auto r = (*auth)->FinishLogin(start->ceremony_id, json, {}, nullptr);
+      if (!r) {
+        std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+        Die("FinishLogin failed");
+      }
+    }));
+    ++i;
+  }
+  Report(state, us);
+}
+
+BENCHMARK(BM_VerifyAssertionBare)->Iterations(20000)->Unit(benchmark::kMicrosecond);
+// Arg 0: synchronous=FULL (default, fsync per commit); 1: relaxed durability (NORMAL).
+BENCHMARK(BM_StoreLookupVerifyCas)->Arg(0)->Arg(1)->Iterations(5000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FacadeFinishLogin)->Arg(0)->Arg(1)->Iterations(3000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace keyward::authenticator
+
+BENCHMARK_MAIN();

@@ -1,0 +1,125 @@
+// The keyward CLI commands of this area, run as a user would: `keyward demo`, `keyward users`,
+// `keyward audit`, with --json, against a store in a temporary directory.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/json.h"
+#include "tests/unit/authenticator/test_util.h"
+
+namespace keyward::authenticator {
+namespace {
+
+using testing::TempDir;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+CliRun Keyward(const std::string& args) {
+  const std::string cmd = std::string(KEYWARD_BIN_DIR) + "/keyward " + args + " 2>/dev/null";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Json MustJson(const std::string& s) {
+  auto j = ParseJson(s);
+  if (!j) {
+    ADD_FAILURE() << "not JSON: " << s;
+    return Json::object();
+  }
+  return *j;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.File("demo.db");
+    CliRun demo = Keyward("demo --json --db " + db_);
+    ASSERT_EQ(demo.exit_code, 0) << demo.out;
+    demo_ = MustJson(demo.out);
+  }
+  TempDir dir_;
+  std::string db_;
+  Json demo_;
+};
+
+TEST_F(CliTest, DemoRegistersThreeKindsAndLogsInWithEach) {
+  EXPECT_EQ(demo_["ok"], true);
+  std::map<std::string, Json> steps;
+  for (const auto& s : demo_["steps"]) steps[s["step"].get<std::string>()] = s;
+  EXPECT_EQ(steps["login_passkey"]["auth_result"]["aal"], "aal2");
+  EXPECT_EQ(steps["login_passkey"]["auth_result"]["kind"], "passkey");
+  EXPECT_EQ(steps["authorize_admin"]["detail"]["code"], "step_up_required");
+  EXPECT_EQ(steps["step_up_smart_card"]["auth_result"]["kind"], "smart_card");
+  EXPECT_EQ(steps["step_up_smart_card"]["auth_result"]["aal"], "aal3");
+  EXPECT_EQ(steps["login_security_key"]["auth_result"]["aal"], "aal3");
+  EXPECT_EQ(steps["replay_security_key"]["detail"]["code"], "challenge_replayed");
+}
+
+TEST_F(CliTest, UsersListShowExportErase) {
+  Json list = MustJson(Keyward("users list --json --db " + db_).out);
+  ASSERT_EQ(list["principals"].size(), 1u);
+  const std::string name = list["principals"][0]["name"];
+  EXPECT_EQ(list["principals"][0]["credentials"], 3);
+  Json show = MustJson(Keyward("users show " + name + " --json --db " + db_).out);
+  EXPECT_EQ(show["principal"]["credentials"].size(), 3u);
+  CliRun exp = Keyward("users export " + name + " --db " + db_);
+  ASSERT_EQ(exp.exit_code, 0);
+  EXPECT_EQ(MustJson(exp.out)["principal"]["name"], name);
+  EXPECT_EQ(Keyward("users erase " + name + " --json --db " + db_).exit_code, 2);  // no --yes
+  CliRun erase = Keyward("users erase " + name + " --yes --json --db " + db_);
+  ASSERT_EQ(erase.exit_code, 0) << erase.out;
+  CliRun gone = Keyward("users export " + name + " --db " + db_);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_EQ(MustJson(gone.out)["error"]["code"], "not_found");
+  EXPECT_TRUE(MustJson(Keyward("users list --json --db " + db_).out)["principals"].empty());
+}
+
+TEST_F(CliTest, AuditTailAndVerifyDetectTampering) {
+  CliRun tail = Keyward("audit tail --all --json --db " + db_);
+  ASSERT_EQ(tail.exit_code, 0);
+  const std::string file = dir_.File("audit.jsonl");
+  { std::ofstream(file) << tail.out; }
+  Json ok = MustJson(Keyward("audit verify --json --file " + file).out);
+  EXPECT_EQ(ok["verified"], true);
+  CliRun store_ok = Keyward("audit verify --json --db " + db_);
+  EXPECT_EQ(store_ok.exit_code, 0);
+
+  // Tamper with record 3 in the store (drop the append-only trigger first, as an attacker would).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER audit_append_only_update;"
+                         "UPDATE audit SET line=replace(line, '\"ts\":', '\"ts\":1') WHERE seq=3;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  CliRun broken = Keyward("audit verify --json --db " + db_);
+  EXPECT_EQ(broken.exit_code, 1);
+  Json b = MustJson(broken.out);
+  EXPECT_EQ(b["verified"], false);
+  EXPECT_EQ(b["error"]["code"], "audit_chain_broken");
+  EXPECT_EQ(b["error"]["line"], 3);
+}
+
+TEST(CliErrors, MissingStore) {
+  CliRun r = Keyward("users list --json --db /nonexistent-kw/none.db");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(MustJson(r.out)["error"]["code"], "not_found");
+  EXPECT_EQ(Keyward("audit verify --json --db /nonexistent-kw/none.db").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace keyward::authenticator

@@ -1,0 +1,82 @@
+#include "tests/unit/authenticator/test_util.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/hash.h"
+
+namespace keyward::authenticator::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/kw_authn_XXXXXX";
+  char* p = mkdtemp(tmpl.data());
+  if (p == nullptr) std::abort();
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+Principal MakePrincipal(const std::string& name) {
+  Principal p;
+  p.id = "p_" + HexEncode(Sha256(AsBytes("id:" + name))).substr(0, 32);
+  auto handle = Sha256(AsBytes("handle:" + name));
+  p.user_handle = Bytes(handle.begin(), handle.end());
+  p.name = name;
+  p.display_name = "Display " + name;
+  p.created_at = 1700000000;
+  return p;
+}
+
+Credential MakeCredential(const std::string& principal_id, uint32_t n) {
+  const std::string seed = "cred:" + std::to_string(n);
+  auto d = Sha256(AsBytes(seed));
+  Credential c;
+  c.id = Bytes(d.begin(), d.end());
+  c.principal_id = principal_id;
+  c.kind = n % 3 == 0 ? CredentialKind::kPasskey
+                      : (n % 3 == 1 ? CredentialKind::kSecurityKey : CredentialKind::kSmartCard);
+  auto pk = Sha256(AsBytes("pk:" + seed));
+  c.public_key = Bytes(pk.begin(), pk.end());
+  c.public_key.resize(77, static_cast<uint8_t>(n));
+  c.alg = -7;
+  c.sign_count = n;
+  std::array<uint8_t, 16> aaguid{};
+  for (size_t i = 0; i < aaguid.size(); ++i) aaguid[i] = static_cast<uint8_t>(n + i);
+  c.aaguid = aaguid;
+  c.attestation_fmt = "packed";
+  c.attestation_type = "basic";
+  c.trust_status = "trusted";
+  c.trust_anchor = "CN=anchor " + std::to_string(n);
+  c.transports = {"usb", "nfc"};
+  c.backup_eligible = n % 2 == 0;
+  c.backup_state = n % 4 == 0;
+  c.user_verified_at_registration = true;
+  c.created_at = 1700000000 + n;
+  c.nickname = "nick " + std::to_string(n);
+  return c;
+}
+
+bool CredentialMatchesSeed(const Credential& c, uint32_t n) {
+  Credential e = MakeCredential(c.principal_id, n);
+  return c.id == e.id && c.kind == e.kind && c.public_key == e.public_key && c.alg == e.alg &&
+         c.sign_count == e.sign_count && c.aaguid == e.aaguid &&
+         c.attestation_fmt == e.attestation_fmt && c.trust_anchor == e.trust_anchor &&
+         c.transports == e.transports && c.backup_eligible == e.backup_eligible &&
+         c.backup_state == e.backup_state && c.created_at == e.created_at &&
+         c.nickname == e.nickname;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace keyward::authenticator::testing

@@ -1,0 +1,35 @@
+// Helpers shared by the authenticator tests: temporary directories and credentials.
+#ifndef KEYWARD_TESTS_UNIT_AUTHENTICATOR_TEST_UTIL_H_
+#define KEYWARD_TESTS_UNIT_AUTHENTICATOR_TEST_UTIL_H_
+
+#include <string>
+
+#include "keyward/authenticator.h"
+
+namespace keyward::authenticator::testing {
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+Principal MakePrincipal(const std::string& name);
+// A credential whose every field is derived from `n`, so a torn record is detectable.
+Credential MakeCredential(const std::string& principal_id, uint32_t n);
+bool CredentialMatchesSeed(const Credential& c, uint32_t n);
+
+// Reads a whole file (empty when missing).
+std::string ReadAll(const std::string& path);
+
+}  // namespace keyward::authenticator::testing
+
+#endif  // KEYWARD_TESTS_UNIT_AUTHENTICATOR_TEST_UTIL_H_
