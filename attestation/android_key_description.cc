@@ -8,6 +8,9 @@
 // Outer KeyDescription, with the two AuthorizationLists kept as SEQUENCE OF ANY (each element
 // is a context-tagged, explicitly wrapped value; ANY keeps a non-universal element's whole
 // encoding as V_ASN1_OTHER).
+// OpenSSL's ASN.1 template macros confuse clang-format; the rest of this file is formatted
+// by hand in its style.
+// clang-format off
 typedef struct {
   ASN1_INTEGER* attestation_version;
   ASN1_ENUMERATED* attestation_security_level;

@@ -27,7 +27,7 @@
 namespace keyward::attestation {
 
 struct AuthorizationList {
-  std::vector<int64_t> purpose;   // empty when absent
+  std::vector<int64_t> purpose;  // empty when absent
   bool all_applications = false;
   std::optional<int64_t> origin;
 };

@@ -5,6 +5,9 @@
 #include "core/hash.h"
 
 // AppleAnonymousAttestation ::= SEQUENCE { nonce [1] EXPLICIT OCTET STRING }
+// OpenSSL's ASN.1 template macros confuse clang-format; the rest of this file is formatted
+// by hand in its style.
+// clang-format off
 typedef struct {
   ASN1_OCTET_STRING* nonce;
 } KW_APPLE_NONCE;

@@ -27,18 +27,18 @@ std::string_view AttestationTypeName(AttestationType type);  // "none", "self", 
 
 // Everything a verification procedure may look at (§8, "verification procedure inputs").
 struct AttestationInput {
-  const CborItem& att_stmt;        // the attStmt map
-  ByteSpan auth_data;              // authenticatorData, exactly as signed
+  const CborItem& att_stmt;  // the attStmt map
+  ByteSpan auth_data;        // authenticatorData, exactly as signed
   const Sha256Digest& client_data_hash;
-  ByteSpan rp_id_hash;             // 32 bytes inside auth_data
+  ByteSpan rp_id_hash;  // 32 bytes inside auth_data
   const Aaguid& aaguid;
   ByteSpan credential_id;
-  const CoseKey& credential_key;   // parsed credentialPublicKey
-  ByteSpan credential_key_cose;    // its exact bytes in auth_data
+  const CoseKey& credential_key;  // parsed credentialPublicKey
+  ByteSpan credential_key_cose;   // its exact bytes in auth_data
   const PublicKey& credential_public_key;
-  int64_t verify_time = 0;         // Unix seconds, for freshness windows (SafetyNet)
-  InsecureAlgorithms insecure{};   // caller's opt-ins (RS1)
-  AttestationOptions options{};    // per-format options (SafetyNet window, android-key TEE)
+  int64_t verify_time = 0;        // Unix seconds, for freshness windows (SafetyNet)
+  InsecureAlgorithms insecure{};  // caller's opt-ins (RS1)
+  AttestationOptions options{};   // per-format options (SafetyNet window, android-key TEE)
 };
 
 struct InnerStatement;  // compound (§8.9): one verified inner statement

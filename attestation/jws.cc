@@ -50,9 +50,9 @@ Result<void> VerifyJwsSignature(const Jws& jws, ErrorCode invalid) {
   CoseAlgorithm alg = jws.alg == "ES256" ? CoseAlgorithm::kES256 : CoseAlgorithm::kRS256;
   auto key = PublicKey::FromEvp(jws.x5c.front().public_key(), alg, {});
   if (!key) return Fail(invalid, "JWS: signer key does not fit " + jws.alg);
-  auto ok = key->Verify(AsBytes(jws.signing_input), jws.signature,
-                        alg == CoseAlgorithm::kES256 ? SignatureFormat::kP1363
-                                                     : SignatureFormat::kDer);
+  auto ok =
+      key->Verify(AsBytes(jws.signing_input), jws.signature,
+                  alg == CoseAlgorithm::kES256 ? SignatureFormat::kP1363 : SignatureFormat::kDer);
   if (!ok) return Fail(invalid, "JWS: signature does not verify");
   return Ok();
 }

@@ -59,9 +59,8 @@ std::optional<MetadataEntry> ParseEntry(const Json& e) {
     for (const auto& k : *it) {
       if (!k.is_string() || !HexDecode(k.get_ref<const std::string&>())) return std::nullopt;
       std::string id = k.get<std::string>();
-      std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-      });
+      std::transform(id.begin(), id.end(), id.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       out.key_identifiers.push_back(std::move(id));
     }
   }
@@ -156,8 +155,8 @@ std::string FormatAaguid(const Aaguid& aaguid) {
 std::string KeyIdentifier(const Certificate& cert) {
   const ASN1_BIT_STRING* spk = X509_get0_pubkey_bitstr(cert.get());
   if (!spk) return {};
-  Bytes d = Digest(HashAlgorithm::kSha1,
-                   ByteSpan(ASN1_STRING_get0_data(spk), static_cast<size_t>(ASN1_STRING_length(spk))));
+  Bytes d = Digest(HashAlgorithm::kSha1, ByteSpan(ASN1_STRING_get0_data(spk),
+                                                  static_cast<size_t>(ASN1_STRING_length(spk))));
   return HexEncode(d);
 }
 
@@ -233,9 +232,9 @@ Result<MetadataBlob> MetadataBlob::Verify(std::string_view jwt, std::span<const 
   KW_TRY(VerifyJwsSignature(jws, ErrorCode::kMetadataSignatureInvalid));
   KW_ASSIGN_OR_RETURN(MetadataBlob blob, FromPayload(jws.payload, std::string(jwt)));
   if (options.stored_serial && blob.serial_ <= *options.stored_serial) {
-    return Fail(ErrorCode::kMetadataRollback,
-                "metadata BLOB no " + std::to_string(blob.serial_) + " is not newer than stored " +
-                    std::to_string(*options.stored_serial));
+    return Fail(ErrorCode::kMetadataRollback, "metadata BLOB no " + std::to_string(blob.serial_) +
+                                                  " is not newer than stored " +
+                                                  std::to_string(*options.stored_serial));
   }
   return blob;
 }

@@ -56,8 +56,8 @@ struct MetadataEntry {
 };
 
 struct MetadataVerifyOptions {
-  int64_t verify_time = 0;              // Unix seconds; required
-  std::vector<X509_CRL*> crls;          // CRLs for the signer chain (not owned)
+  int64_t verify_time = 0;               // Unix seconds; required
+  std::vector<X509_CRL*> crls;           // CRLs for the signer chain (not owned)
   std::optional<int64_t> stored_serial;  // `no` of the copy already held
 };
 

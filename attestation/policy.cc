@@ -65,9 +65,9 @@ Result<void> CheckAttestationPolicy(const AttestationPolicy& policy, std::string
     entry = metadata->FindFor(aaguid, leaf);
     if (entry && entry->compromised()) {
       const StatusReport* r = entry->LatestStatus();
-      return Fail(ErrorCode::kMetadataAuthenticatorRevoked,
-                  "metadata: \"" + entry->description + "\" status " + r->status + " since " +
-                      r->effective_date);
+      return Fail(ErrorCode::kMetadataAuthenticatorRevoked, "metadata: \"" + entry->description +
+                                                                "\" status " + r->status +
+                                                                " since " + r->effective_date);
     }
   }
   if (!policy.requires_trust()) return Ok();

@@ -5,7 +5,8 @@
 //
 // Order of checks and their codes:
 //  1. metadata (the argument, else the policy's) has an entry for the authenticator whose
-//     governing status report marks it compromised      → kMetadataAuthenticatorRevoked (any policy)
+//     governing status report marks it compromised      → kMetadataAuthenticatorRevoked (any
+//     policy)
 //  2. workforce: verdict untrusted                        → kAttestationUntrusted
 //     workforce: verdict unverified (none/self, no anchor) → kAttestationTrustRequired
 //  3. workforce with an AAGUID allow-list, AAGUID not in it → kAaguidNotAllowed

@@ -54,9 +54,9 @@ Result<StatementResult> SafetyNetFormat::Verify(const AttestationInput& input) c
     return Fail(ErrorCode::kSafetyNetStale, "android-safetynet: timestampMs is in the future");
   }
   if (now_ms - timestamp_ms > input.options.safetynet_max_age_ms) {
-    return Fail(ErrorCode::kSafetyNetStale,
-                "android-safetynet: response is " + std::to_string((now_ms - timestamp_ms) / 1000) +
-                    " s old");
+    return Fail(ErrorCode::kSafetyNetStale, "android-safetynet: response is " +
+                                                std::to_string((now_ms - timestamp_ms) / 1000) +
+                                                " s old");
   }
   StatementResult result;
   result.type = AttestationType::kBasic;

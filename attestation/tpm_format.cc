@@ -116,8 +116,7 @@ Result<StatementResult> TpmFormat::Verify(const AttestationInput& input) const {
   auto cert_info_bytes = stmt.Find("certInfo").GetBytes();
   auto pub_area_bytes = stmt.Find("pubArea").GetBytes();
   if (!sig || !cert_info_bytes || !pub_area_bytes) {
-    return Fail(ErrorCode::kAttestationStatementMalformed,
-                "tpm: sig, certInfo or pubArea missing");
+    return Fail(ErrorCode::kAttestationStatementMalformed, "tpm: sig, certInfo or pubArea missing");
   }
   if (stmt.Find("ecdaaKeyId")) {
     return Fail(ErrorCode::kAttestationStatementMalformed, "tpm: ECDAA is not supported");

@@ -1,7 +1,8 @@
 // TPM 2.0 structures WebAuthn L3 §8.3 reads (TPM 2.0 Library Part 2 "Structures"): TPMS_ATTEST
 // (§10.12.12) for certInfo and TPMT_PUBLIC (§12.2.4) for pubArea. Big-endian, sized buffers
 // are TPM2B (UINT16 size + bytes). Parse is strict: every field present, sizes in bounds, no
-// trailing bytes; unknown algorithm ids where a union selector is needed are kTpmStructureMalformed.
+// trailing bytes; unknown algorithm ids where a union selector is needed are
+// kTpmStructureMalformed.
 #ifndef KEYWARD_ATTESTATION_TPM_STRUCTURES_H_
 #define KEYWARD_ATTESTATION_TPM_STRUCTURES_H_
 
@@ -44,7 +45,7 @@ struct TpmsAttest {
 };
 
 struct TpmtPublic {
-  uint16_t type = 0;       // kTpmAlgRsa or kTpmAlgEcc
+  uint16_t type = 0;  // kTpmAlgRsa or kTpmAlgEcc
   uint16_t name_alg = 0;
   uint32_t object_attributes = 0;
   Bytes auth_policy;

@@ -14,9 +14,8 @@ namespace fs = std::filesystem;
 
 bool HasExtension(const fs::path& p, std::initializer_list<const char*> exts) {
   std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
+  std::transform(e.begin(), e.end(), e.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (const char* x : exts) {
     if (e == x) return true;
   }

@@ -72,9 +72,9 @@ class TrustStore {
 // What metadata said about the authenticator (FIDO MDS3 entry), for verdicts and audit.
 struct MetadataSummary {
   std::string description;
-  std::string aaguid;          // canonical form, "" for key-identifier entries
-  std::string status;          // the governing status report
-  std::string status_date;     // its effectiveDate
+  std::string aaguid;       // canonical form, "" for key-identifier entries
+  std::string status;       // the governing status report
+  std::string status_date;  // its effectiveDate
   CertificationLevel certification_level = CertificationLevel::kNotCertified;
   bool compromised = false;
   std::vector<std::string> attestation_types;
@@ -83,8 +83,8 @@ MetadataSummary Summarize(const MetadataEntry& entry);
 
 struct TrustVerdict {
   TrustStatus status = TrustStatus::kUnverified;
-  std::string anchor;          // subject DN of the anchor reached (trusted only)
-  std::optional<Error> error;  // why the path failed (untrusted only)
+  std::string anchor;             // subject DN of the anchor reached (trusted only)
+  std::optional<Error> error;     // why the path failed (untrusted only)
   std::vector<Certificate> path;  // validated path, leaf first (trusted only)
   // The metadata entry for the authenticator, when metadata is attached and has one.
   std::optional<MetadataSummary> metadata;

@@ -67,12 +67,20 @@ struct PackedFixture {
                   R"(","origin":"https://example.org","crossOrigin":false})";
     reg.SetClientDataJson(client_data);
     t::CertSpec spec;
-    spec.subject = {{"C", "AA"}, {"O", "Vendor"}, {"OU", "Authenticator Attestation"}, {"CN", "att"}};
+    spec.subject = {
+        {"C", "AA"}, {"O", "Vendor"}, {"OU", "Authenticator Attestation"}, {"CN", "att"}};
     leaf.emplace(t::MakeCert(spec, leaf_key.get(), int_key.get(), &intermediate));
     Bytes sig = t::Sign(leaf_key.get(), reg.AttToBeSigned());
     CborWriter stmt;
-    stmt.Map(3).Text("alg").Int(-7).Text("sig").Bytes(sig).Text("x5c").Array(2).Bytes(
-        leaf->der()).Bytes(intermediate.der());
+    stmt.Map(3)
+        .Text("alg")
+        .Int(-7)
+        .Text("sig")
+        .Bytes(sig)
+        .Text("x5c")
+        .Array(2)
+        .Bytes(leaf->der())
+        .Bytes(intermediate.der());
     json = reg.RegistrationResponseJson("packed", stmt.bytes());
     store.AddRoot(root);
     expected.challenge = challenge;
@@ -120,8 +128,8 @@ struct TpmFixture {
     expected.trust = &store;
     auto r = webauthn::VerifyRegistrationResponseJson(json, expected);
     if (!r || r->trust.status != webauthn::TrustStatus::kTrusted) std::abort();
-    client_data = std::string(AsChars(*Base64UrlDecode(
-        c["response"]["response"]["clientDataJSON"].get<std::string>())));
+    client_data = std::string(
+        AsChars(*Base64UrlDecode(c["response"]["response"]["clientDataJSON"].get<std::string>())));
     // The statement's pieces for the floor.
     Bytes ao = *Base64UrlDecode(c["response"]["response"]["attestationObject"].get<std::string>());
     auto decoded = DecodeCbor(ao);
@@ -204,7 +212,7 @@ int main(int argc, char** argv) {
   using keyward::bench::Compare;
   Compare("packed x5c (chain of 2) registration, full vs floor", "BM_PackedX5cRegistration",
           "BM_PackedX5cFloor", 2.0);
-  Compare("tpm (W3C ES256 vector) registration, full vs floor", "BM_TpmRegistration",
-          "BM_TpmFloor", 2.0);
+  Compare("tpm (W3C ES256 vector) registration, full vs floor", "BM_TpmRegistration", "BM_TpmFloor",
+          2.0);
   return keyward::bench::RunAndReport(argc, argv);
 }

@@ -243,6 +243,16 @@ Result<void> Device::SetMinPinLength(size_t length, const SecretBytes* pin) {
       FidoContext::kPinChange);
 }
 
+Result<void> Device::SetMinPinLengthRpIds(const std::vector<std::string>& rp_ids,
+                                          const SecretBytes* pin) {
+  KW_ASSIGN_OR_RETURN(OptionalPin p, MakeOptionalPin(pin));
+  std::vector<const char*> ids;
+  for (const auto& id : rp_ids) ids.push_back(id.c_str());
+  return impl_->Run("setMinPINLength(RP IDs)", [&] {
+    return fido_dev_set_pin_minlen_rpid(impl_->dev, ids.data(), ids.size(), p.c_str());
+  });
+}
+
 Result<void> Device::ForcePinChange(const SecretBytes* pin) {
   KW_ASSIGN_OR_RETURN(OptionalPin p, MakeOptionalPin(pin));
   return impl_->Run("forcePINChange",

@@ -1,4 +1,6 @@
 // Device::MakeCredential: authenticatorMakeCredential through fido_dev_make_cred.
+#include <algorithm>
+
 #include "core/cbor.h"
 #include "core/cose_key.h"
 #include "fido/device_impl.h"
@@ -86,11 +88,22 @@ Result<Credential> Device::MakeCredential(const MakeCredentialRequest& req,
   out.signature = Copy(fido_cred_sig_ptr(c), fido_cred_sig_len(c));
   out.x5c = Copy(fido_cred_x5c_ptr(c), fido_cred_x5c_len(c));
   out.large_blob_key = Copy(fido_cred_largeblob_key_ptr(c), fido_cred_largeblob_key_len(c));
-  out.min_pin_length = fido_cred_pin_minlen(c);
   out.client_data_hash = req.client_data_hash;
   auto cose = CosePublicKeyOf(out.auth_data);
   if (!cose) return Fail(ErrorCode::kAuthenticatorDataMalformed, cose.error().detail);
   out.cose_public_key = std::move(cose).value();
+  // minPinLength output (libfido2 1.12 reports the requested value, not the device's answer):
+  // the extensions map follows the COSE key when the ED flag is set.
+  if (out.flags & 0x80) {
+    // rpIdHash(32) flags(1) signCount(4) aaguid(16) L(2) credentialId COSE_Key extensions
+    size_t key_end = 55 + out.id.size() + out.cose_public_key.size();
+    if (key_end > out.auth_data.size()) key_end = out.auth_data.size();
+    auto ext_map = DecodeCbor(ByteSpan(out.auth_data).subspan(key_end));
+    if (ext_map && ext_map->item.IsMap()) {
+      auto v = ext_map->item.Find(std::string_view("minPinLength")).GetInt();
+      if (v && *v > 0) out.min_pin_length = static_cast<size_t>(*v);
+    }
+  }
   return out;
 }
 

@@ -132,9 +132,40 @@ std::vector<std::string_view> Tokens(std::string_view line) {
   return out;
 }
 
+// libstdc++'s regex compiler overflows (undefined behaviour, found by the fuzzer) on long numbers
+// in back-references and {m,n} quantifiers: refuse back-references / octal escapes (a backslash
+// before a digit) and quantifier numbers of more than 4 digits before compiling.
+bool RegexNumbersAreSafe(std::string_view p) {
+  bool in_braces = false;
+  size_t digits = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\') {
+      if (i + 1 < p.size() && p[i + 1] >= '0' && p[i + 1] <= '9') return false;
+      ++i;
+      digits = 0;
+      continue;
+    }
+    if (c == '{') {
+      in_braces = true;
+      digits = 0;
+    } else if (c == '}') {
+      in_braces = false;
+    } else if (c >= '0' && c <= '9') {
+      if (in_braces && ++digits > 4) return false;
+      continue;
+    }
+    digits = 0;
+  }
+  return true;
+}
+
 Result<std::regex> CompileRegex(std::string_view pattern, size_t line) {
   if (pattern.empty()) return RuleError(line, "empty pattern");
   if (pattern.size() > kMaxRegexLength) return RuleError(line, "pattern too long");
+  if (!RegexNumbersAreSafe(pattern)) {
+    return RuleError(line, "back-references and quantifiers above 9999 are not supported");
+  }
   try {
     return std::regex(std::string(pattern), std::regex::ECMAScript | std::regex::nosubs);
   } catch (const std::regex_error&) {

@@ -204,6 +204,9 @@ class Device {
   Result<void> ToggleAlwaysUv(const SecretBytes* pin);
   Result<void> SetMinPinLength(size_t length, const SecretBytes* pin);
   Result<void> ForcePinChange(const SecretBytes* pin);
+  // minPinLengthRPIDs: RPs that may read the minimum PIN length (minPinLength extension).
+  Result<void> SetMinPinLengthRpIds(const std::vector<std::string>& rp_ids,
+                                    const SecretBytes* pin);
   Result<void> EnableEnterpriseAttestation(const SecretBytes* pin);
 
  private:

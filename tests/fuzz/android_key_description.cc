@@ -1,8 +1,9 @@
 // Fuzz target: the Android Keystore KeyDescription extension parser (OpenSSL ASN.1 templates,
 // attestation/android_key_description.h) and the Apple nonce extension parser.
+#include "attestation/android_key_description.h"
+
 #include <cstdlib>
 
-#include "attestation/android_key_description.h"
 #include "attestation/apple_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

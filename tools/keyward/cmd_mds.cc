@@ -97,8 +97,9 @@ Command MakeMds(CLI::App& root) {
   import->add_option("--root", o->root, "PEM/DER root certificate the BLOB must chain to")
       ->required();
   import->add_option("--crl", o->crls, "CRL file(s) for the BLOB signer chain");
-  import->add_option("--store", o->store, "store file (default $KEYWARD_MDS_STORE or "
-                                          "~/.local/share/keyward/mds.jwt)");
+  import->add_option("--store", o->store,
+                     "store file (default $KEYWARD_MDS_STORE or "
+                     "~/.local/share/keyward/mds.jwt)");
   import->add_option("--at", o->at, "verification time, ISO-8601 (default now)");
   import->add_flag("--json", o->json, "print JSON");
 
@@ -145,19 +146,18 @@ Command MakeMds(CLI::App& root) {
                           {"skipped_entries", blob->skipped_entries()}};
                 std::cout << j.dump(2) << "\n";
               } else {
-                std::cout << "imported metadata BLOB no " << blob->serial() << " ("
-                          << blob->size() << " entries, " << blob->skipped_entries()
-                          << " skipped, next update " << blob->next_update() << ") into "
-                          << store << "\n";
+                std::cout << "imported metadata BLOB no " << blob->serial() << " (" << blob->size()
+                          << " entries, " << blob->skipped_entries() << " skipped, next update "
+                          << blob->next_update() << ") into " << store << "\n";
               }
               return kExitOk;
             }
             if (show->parsed()) {
               auto blob = MetadataBlob::LoadStored(store);
               if (!blob) {
-                return PrintError(o->json, "show", blob.error(),
-                                  blob.error().code == ErrorCode::kIo ? kExitEnvironment
-                                                                      : ExitFor(blob.error()));
+                return PrintError(
+                    o->json, "show", blob.error(),
+                    blob.error().code == ErrorCode::kIo ? kExitEnvironment : ExitFor(blob.error()));
               }
               const MetadataEntry* e = nullptr;
               if (auto aaguid = attestation::ParseAaguid(o->aaguid)) {
@@ -182,8 +182,8 @@ Command MakeMds(CLI::App& root) {
                           << "  aaguid:        " << j["aaguid"].get<std::string>() << "\n"
                           << "  status:        " << j["status"].get<std::string>() << " ("
                           << j["status_date"].get<std::string>() << ")\n"
-                          << "  certification: "
-                          << j["certification_level"].get<std::string>() << "\n"
+                          << "  certification: " << j["certification_level"].get<std::string>()
+                          << "\n"
                           << "  compromised:   " << (e->compromised() ? "yes" : "no") << "\n"
                           << "  roots:         " << e->roots.size() << "\n";
               }

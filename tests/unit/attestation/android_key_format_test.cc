@@ -60,8 +60,15 @@ class AndroidKeyTest : public ::testing::Test {
     Bytes sig = Sign(key, reg_.AttToBeSigned());
     if (corrupt_sig) sig[sig.size() - 3] ^= 0x01;
     CborWriter w;
-    w.Map(3).Text("alg").Int(-7).Text("sig").Bytes(sig).Text("x5c").Array(2).Bytes(leaf.der()).Bytes(
-        ca_.der());
+    w.Map(3)
+        .Text("alg")
+        .Int(-7)
+        .Text("sig")
+        .Bytes(sig)
+        .Text("x5c")
+        .Array(2)
+        .Bytes(leaf.der())
+        .Bytes(ca_.der());
     reg_.SetStatement(w.bytes());
   }
 
@@ -143,8 +150,8 @@ TEST_F(AndroidKeyTest, BadSignatureRejected) {
 
 TEST(KeyDescriptionTest, ParsesFieldsAndSkipsUnknownTags) {
   Bytes challenge(32, 0xab);
-  auto kd = KeyDescription::Parse(
-      KeyDescriptionDer(challenge, ListSpec{{2, 3}, 0, false, true}, ListSpec{{}, {}, true, false}));
+  auto kd = KeyDescription::Parse(KeyDescriptionDer(challenge, ListSpec{{2, 3}, 0, false, true},
+                                                    ListSpec{{}, {}, true, false}));
   ASSERT_TRUE(kd) << kd.error().ToString();
   EXPECT_EQ(kd->attestation_version, 3);
   EXPECT_EQ(kd->attestation_challenge, challenge);
@@ -154,7 +161,8 @@ TEST(KeyDescriptionTest, ParsesFieldsAndSkipsUnknownTags) {
 }
 
 TEST(KeyDescriptionTest, RejectsUnorderedTagsAndUntaggedElements) {
-  Bytes list = Tlv(0x30, Concat({DerExplicit(702, DerInt(0)), DerExplicit(1, DerSet({DerInt(2)}))}));
+  Bytes list =
+      Tlv(0x30, Concat({DerExplicit(702, DerInt(0)), DerExplicit(1, DerSet({DerInt(2)}))}));
   Bytes kd = DerSeq({DerInt(3), DerEnum(1), DerInt(4), DerEnum(1), DerOctets(Bytes(32)),
                      DerOctets(Bytes{}), list, Tlv(0x30, {})});
   EXPECT_EQ(KeyDescription::Parse(kd).error().code, ErrorCode::kAndroidKeyDescriptionInvalid);

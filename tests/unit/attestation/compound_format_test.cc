@@ -13,8 +13,15 @@ class CompoundTest : public ::testing::Test {
   void PackedSelf(CborWriter& w, bool corrupt = false) {
     Bytes sig = Sign(reg_.credential_private_key(), reg_.AttToBeSigned());
     if (corrupt) sig[sig.size() - 2] ^= 1;
-    w.Map(2).Text("fmt").Text("packed").Text("attStmt").Map(2).Text("alg").Int(-7).Text("sig").Bytes(
-        sig);
+    w.Map(2)
+        .Text("fmt")
+        .Text("packed")
+        .Text("attStmt")
+        .Map(2)
+        .Text("alg")
+        .Int(-7)
+        .Text("sig")
+        .Bytes(sig);
   }
   // apple anonymous attestation
   void Apple(CborWriter& w) {
@@ -24,7 +31,8 @@ class CompoundTest : public ::testing::Test {
     spec.extensions.push_back(
         {"1.2.840.113635.100.8.2", DerSeq({DerExplicit(1, DerOctets(d))}), false});
     Certificate leaf = MakeCert(spec, reg_.credential_private_key(), ca_key_.get(), &ca_);
-    w.Map(2).Text("fmt").Text("apple").Text("attStmt").Map(1).Text("x5c").Array(1).Bytes(leaf.der());
+    w.Map(2).Text("fmt").Text("apple").Text("attStmt").Map(1).Text("x5c").Array(1).Bytes(
+        leaf.der());
   }
 
   Registration reg_;

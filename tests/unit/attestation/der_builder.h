@@ -37,7 +37,9 @@ inline Bytes Concat(std::initializer_list<Bytes> parts) {
 
 inline Bytes DerSeq(std::initializer_list<Bytes> parts) { return Tlv(0x30, Concat(parts)); }
 inline Bytes DerSet(std::initializer_list<Bytes> parts) { return Tlv(0x31, Concat(parts)); }
-inline Bytes DerInt(uint8_t v) { return v < 0x80 ? Bytes{0x02, 0x01, v} : Bytes{0x02, 0x02, 0x00, v}; }
+inline Bytes DerInt(uint8_t v) {
+  return v < 0x80 ? Bytes{0x02, 0x01, v} : Bytes{0x02, 0x02, 0x00, v};
+}
 inline Bytes DerEnum(uint8_t v) { return Bytes{0x0a, 0x01, v}; }
 inline Bytes DerOctets(ByteSpan b) { return Tlv(0x04, b); }
 inline Bytes DerNull() { return Bytes{0x05, 0x00}; }
@@ -50,7 +52,8 @@ inline Bytes DerExplicit(unsigned tag, ByteSpan inner) {
   } else {
     out.push_back(0xbf);
     Bytes groups;
-    for (unsigned t = tag; t > 0; t >>= 7) groups.insert(groups.begin(), static_cast<uint8_t>(t & 0x7f));
+    for (unsigned t = tag; t > 0; t >>= 7)
+      groups.insert(groups.begin(), static_cast<uint8_t>(t & 0x7f));
     for (size_t i = 0; i + 1 < groups.size(); ++i) groups[i] |= 0x80;
     out.insert(out.end(), groups.begin(), groups.end());
   }

@@ -16,8 +16,8 @@ inline std::string MakeJwt(const Json& payload, EVP_PKEY* signer,
   Json chain = Json::array();
   for (const Certificate* c : x5c) chain.push_back(Base64Encode(c->der()));
   header["x5c"] = chain;
-  std::string input = Base64UrlEncode(AsBytes(header.dump())) + "." +
-                      Base64UrlEncode(AsBytes(payload.dump()));
+  std::string input =
+      Base64UrlEncode(AsBytes(header.dump())) + "." + Base64UrlEncode(AsBytes(payload.dump()));
   Bytes sig = es256 ? SignP1363(signer, AsBytes(input)) : Sign(signer, AsBytes(input));
   return input + "." + Base64UrlEncode(sig);
 }

@@ -49,9 +49,8 @@ class MdsCliTest : public ::testing::Test {
     return (dir_ / name).string();
   }
   std::string BlobFile(const std::string& name, int64_t no) {
-    Json entries = Json::array(
-        {MdsEntry("6b657977-6172-642d-7465-737400000001", "Keyward CLI Key",
-                  {{"FIDO_CERTIFIED_L1", "2023-01-01"}})});
+    Json entries = Json::array({MdsEntry("6b657977-6172-642d-7465-737400000001", "Keyward CLI Key",
+                                         {{"FIDO_CERTIFIED_L1", "2023-01-01"}})});
     return Write(name, MakeJwt(MdsPayload(no, entries), signer_key_.get(), {&*signer_}) + "\n");
   }
   std::string Import(const std::string& blob) {
@@ -68,7 +67,8 @@ class MdsCliTest : public ::testing::Test {
 };
 
 TEST_F(MdsCliTest, ImportShowAndRollback) {
-  CliRun missing = Keyward("mds show 6b657977-6172-642d-7465-737400000001 --json --store " + Store());
+  CliRun missing =
+      Keyward("mds show 6b657977-6172-642d-7465-737400000001 --json --store " + Store());
   EXPECT_EQ(missing.exit_code, 3);
 
   CliRun imported = Keyward(Import(BlobFile("b7.jwt", 7)));
@@ -85,7 +85,8 @@ TEST_F(MdsCliTest, ImportShowAndRollback) {
   EXPECT_EQ(s["status"], "FIDO_CERTIFIED_L1");
   EXPECT_EQ(s["compromised"], false);
 
-  CliRun unknown = Keyward("mds show 00000000-0000-0000-0000-000000000001 --json --store " + Store());
+  CliRun unknown =
+      Keyward("mds show 00000000-0000-0000-0000-000000000001 --json --store " + Store());
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ((*ParseJson(unknown.out))["error"]["code"], "metadata_entry_not_found");
 
@@ -102,7 +103,8 @@ TEST_F(MdsCliTest, ImportShowAndRollback) {
   CliRun still = Keyward("mds show 6b657977-6172-642d-7465-737400000001 --json --store " + Store());
   EXPECT_EQ((*ParseJson(still.out))["no"], 7);
 
-  CliRun no_root = Keyward("mds import " + (dir_ / "b7.jwt").string() + " --root /nonexistent --json");
+  CliRun no_root =
+      Keyward("mds import " + (dir_ / "b7.jwt").string() + " --root /nonexistent --json");
   EXPECT_EQ(no_root.exit_code, 2);
 }
 

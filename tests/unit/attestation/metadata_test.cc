@@ -1,9 +1,10 @@
+#include "attestation/metadata.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "attestation/metadata.h"
 #include "attestation/policy.h"
 #include "tests/unit/attestation/mds_blob.h"
 
@@ -25,9 +26,9 @@ class MetadataTest : public ::testing::Test {
   }
 
   Json Entries() {
-    return Json::array({MdsEntry(kAaguid, "Keyward Test Key", {{"FIDO_CERTIFIED_L1", "2023-01-01"},
-                                                              {"FIDO_CERTIFIED_L2", "2024-01-01"}},
-                                 {&att_root_})});
+    return Json::array({MdsEntry(
+        kAaguid, "Keyward Test Key",
+        {{"FIDO_CERTIFIED_L1", "2023-01-01"}, {"FIDO_CERTIFIED_L2", "2024-01-01"}}, {&att_root_})});
   }
   std::string Blob(int64_t no, Json entries) {
     return MakeJwt(MdsPayload(no, std::move(entries)), signer_key_.get(), {&*signer_});
@@ -116,7 +117,8 @@ TEST_F(MetadataTest, BadSignatureRejected) {
   EXPECT_EQ(Verify(jwt).error().code, ErrorCode::kMetadataSignatureInvalid);
   // Payload swapped under a valid header/signature.
   std::string other = Blob(2, Json::array());
-  std::string spliced = jwt.substr(0, jwt.find('.')) + other.substr(other.find('.'), other.rfind('.') - other.find('.')) +
+  std::string spliced = jwt.substr(0, jwt.find('.')) +
+                        other.substr(other.find('.'), other.rfind('.') - other.find('.')) +
                         jwt.substr(jwt.rfind('.'));
   EXPECT_EQ(Verify(spliced).error().code, ErrorCode::kMetadataSignatureInvalid);
 }
@@ -167,19 +169,19 @@ TEST_F(MetadataTest, ImportStoresAtomicallyAndRefusesRollback) {
 }
 
 TEST_F(MetadataTest, LatestStatusReportGoverns) {
-  Json entries = Json::array(
-      {MdsEntry(kAaguid, "Revoked key",
-                {{"FIDO_CERTIFIED_L1", "2023-01-01"}, {"REVOKED", "2024-06-01"},
-                 {"FIDO_CERTIFIED_L2", "2022-01-01"}})});
+  Json entries = Json::array({MdsEntry(kAaguid, "Revoked key",
+                                       {{"FIDO_CERTIFIED_L1", "2023-01-01"},
+                                        {"REVOKED", "2024-06-01"},
+                                        {"FIDO_CERTIFIED_L2", "2022-01-01"}})});
   auto blob = Verify(Blob(1, entries));
   ASSERT_TRUE(blob);
   const MetadataEntry* e = blob->FindByAaguid(TestAaguid());
   EXPECT_TRUE(e->compromised());
   EXPECT_EQ(e->certification_level(), CertificationLevel::kNotCertified);
-  Json fixed = Json::array({MdsEntry(
-      kAaguid, "Fixed key",
-      {{"USER_VERIFICATION_BYPASS", "2023-01-01"}, {"FIDO_CERTIFIED_L1", "2022-01-01"},
-       {"UPDATE_AVAILABLE", "2023-03-01"}})});
+  Json fixed = Json::array({MdsEntry(kAaguid, "Fixed key",
+                                     {{"USER_VERIFICATION_BYPASS", "2023-01-01"},
+                                      {"FIDO_CERTIFIED_L1", "2022-01-01"},
+                                      {"UPDATE_AVAILABLE", "2023-03-01"}})});
   auto blob2 = Verify(Blob(2, fixed));
   EXPECT_FALSE(blob2->FindByAaguid(TestAaguid())->compromised());
   EXPECT_EQ(blob2->FindByAaguid(TestAaguid())->certification_level(), CertificationLevel::kL1);

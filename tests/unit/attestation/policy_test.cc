@@ -1,7 +1,8 @@
+#include "attestation/policy.h"
+
 #include <gtest/gtest.h>
 
 #include "attestation/metadata.h"
-#include "attestation/policy.h"
 #include "tests/unit/attestation/mds_blob.h"
 
 namespace keyward::attestation::testing {
@@ -30,8 +31,8 @@ class PolicyTest : public ::testing::Test {
     MetadataVerifyOptions o;
     o.verify_time = kNow;
     std::vector<Certificate> roots{signer};
-    return *MetadataBlob::Verify(MakeJwt(MdsPayload(1, Json::array({entry})), mds_key_.get(), {&signer}),
-                                 roots, o);
+    return *MetadataBlob::Verify(
+        MakeJwt(MdsPayload(1, Json::array({entry})), mds_key_.get(), {&signer}), roots, o);
   }
 
   ErrorCode Check(const AttestationPolicy& p, const StatementResult& s, const TrustVerdict& v,
@@ -115,8 +116,8 @@ TEST_F(PolicyTest, MetadataRootsTrustAndCertificationLevel) {
 }
 
 TEST_F(PolicyTest, RevokedAuthenticatorRejectedUnderEveryPolicy) {
-  MetadataBlob blob = Blob({{"FIDO_CERTIFIED_L1", "2023-01-01"},
-                            {"ATTESTATION_KEY_COMPROMISE", "2024-02-01"}});
+  MetadataBlob blob =
+      Blob({{"FIDO_CERTIFIED_L1", "2023-01-01"}, {"ATTESTATION_KEY_COMPROMISE", "2024-02-01"}});
   TrustStore store;
   store.SetMetadata(&blob);
   TrustVerdict v = EvaluateTrust(trusted_, "packed", TestAaguid(), &store, kNow);

@@ -109,10 +109,10 @@ Certificate MakeCert(const CertSpec& spec, EVP_PKEY* subject_key, EVP_PKEY* issu
       if (spec.tpm_san) {
         X509_NAME* dn = X509_NAME_new();
         auto add = [&](const char* oid, const char* v) {
-          Check(X509_NAME_add_entry_by_txt(dn, oid, MBSTRING_UTF8,
-                                           reinterpret_cast<const unsigned char*>(v), -1, -1,
-                                           0) == 1,
-                oid);
+          Check(
+              X509_NAME_add_entry_by_txt(dn, oid, MBSTRING_UTF8,
+                                         reinterpret_cast<const unsigned char*>(v), -1, -1, 0) == 1,
+              oid);
         };
         add("2.23.133.2.1", "id:FFFFF1D0");
         add("2.23.133.2.2", "keyward-test-tpm");
@@ -129,11 +129,12 @@ Certificate MakeCert(const CertSpec& spec, EVP_PKEY* subject_key, EVP_PKEY* issu
         sk_GENERAL_NAME_push(names, gn);
       }
       Check(X509_add1_ext_i2d(x.get(), NID_subject_alt_name, names, spec.subject.empty() ? 1 : 0,
-                          X509V3_ADD_DEFAULT) == 1,
+                              X509V3_ADD_DEFAULT) == 1,
             "SAN");
       GENERAL_NAMES_free(names);
     }
-    for (const auto& e : spec.extensions) AddExtension(x.get(), e.oid.c_str(), e.der_value, e.critical);
+    for (const auto& e : spec.extensions)
+      AddExtension(x.get(), e.oid.c_str(), e.der_value, e.critical);
   }
   const EVP_MD* md = spec.md ? spec.md : EVP_sha256();
   Check(X509_sign(x.get(), issuer_key, md) > 0, "X509_sign");
@@ -166,7 +167,8 @@ std::string ToPem(const Certificate& cert) {
   return out;
 }
 
-X509CrlPtr MakeCrl(const Certificate& issuer, EVP_PKEY* issuer_key, std::vector<long> revoked) {  // NOLINT
+X509CrlPtr MakeCrl(const Certificate& issuer, EVP_PKEY* issuer_key,
+                   std::vector<long> revoked) {  // NOLINT
   X509CrlPtr crl(X509_CRL_new());
   X509_CRL_set_version(crl.get(), 1);
   X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.get()));
@@ -238,13 +240,14 @@ CoseKey CoseKeyFromEvp(EVP_PKEY* key, CoseAlgorithm alg) {
 }
 
 Aaguid TestAaguid() {
-  return {0x6b, 0x65, 0x79, 0x77, 0x61, 0x72, 0x64, 0x2d, 0x74, 0x65, 0x73, 0x74, 0x00, 0x00, 0x00, 0x01};
+  return {0x6b, 0x65, 0x79, 0x77, 0x61, 0x72, 0x64, 0x2d,
+          0x74, 0x65, 0x73, 0x74, 0x00, 0x00, 0x00, 0x01};
 }
 
 Registration::Registration(CoseAlgorithm alg, Aaguid aaguid) : aaguid_(aaguid) {
   cred_key_ = KeyTypeOf(alg) == CoseKeyType::kRsa ? GenerateRsa()
-              : alg == CoseAlgorithm::kES384     ? GenerateEc("P-384")
-                                                 : GenerateEc("P-256");
+              : alg == CoseAlgorithm::kES384      ? GenerateEc("P-384")
+                                                  : GenerateEc("P-256");
   cred_id_ = *RandomBytes(32);
   cdh_ = Sha256(AsBytes("{\"type\":\"webauthn.create\",\"challenge\":\"keyward\"}"));
   cose_key_ = CoseKeyFromEvp(cred_key_.get(), alg);
@@ -288,8 +291,13 @@ void Registration::SetClientDataJson(const std::string& json) {
 std::string Registration::RegistrationResponseJson(std::string_view fmt,
                                                    const Bytes& att_stmt_cbor) const {
   CborWriter ao;
-  ao.Map(3).Text("fmt").Text(fmt).Text("attStmt").Raw(att_stmt_cbor).Text("authData").Bytes(
-      auth_data_);
+  ao.Map(3)
+      .Text("fmt")
+      .Text(fmt)
+      .Text("attStmt")
+      .Raw(att_stmt_cbor)
+      .Text("authData")
+      .Bytes(auth_data_);
   Json j = {{"id", Base64UrlEncode(cred_id_)},
             {"rawId", Base64UrlEncode(cred_id_)},
             {"type", "public-key"},
@@ -307,8 +315,8 @@ void Registration::SetStatement(const Bytes& cbor) {
 }
 
 AttestationInput Registration::Input() const {
-  AttestationInput in{stmt_,  auth_data_, cdh_, rp_id_hash(), aaguid_, cred_id_, cose_key_,
-                      cose_bytes_, *public_key_};
+  AttestationInput in{stmt_,    auth_data_, cdh_,        rp_id_hash(), aaguid_,
+                      cred_id_, cose_key_,  cose_bytes_, *public_key_};
   in.verify_time = verify_time;
   in.insecure = insecure;
   in.options = options;

@@ -36,8 +36,8 @@ struct CertSpec {
   int64_t not_before = kNow - 86400;
   int64_t not_after = kNow + 365 * 86400;
   std::vector<std::string> eku;
-  bool tpm_san = false;          // SAN directoryName with TPM manufacturer/model/version
-  bool tpm_san_incomplete = false;  // ... without the version attribute
+  bool tpm_san = false;                // SAN directoryName with TPM manufacturer/model/version
+  bool tpm_san_incomplete = false;     // ... without the version attribute
   std::vector<std::string> dns_names;  // SAN dNSName entries
   std::vector<Extension> extensions;
   const EVP_MD* md = nullptr;  // default SHA-256
@@ -54,7 +54,8 @@ Certificate MakeCa(const std::string& cn, EVP_PKEY* key, EVP_PKEY* issuer_key = 
 Certificate SelfSigned(EVP_PKEY* key, const std::string& cn);
 std::string ToPem(const Certificate& cert);
 // A CRL by `issuer` revoking the given serials.
-X509CrlPtr MakeCrl(const Certificate& issuer, EVP_PKEY* issuer_key, std::vector<long> revoked);  // NOLINT
+X509CrlPtr MakeCrl(const Certificate& issuer, EVP_PKEY* issuer_key,
+                   std::vector<long> revoked);  // NOLINT
 
 // ECDSA (DER) or RSA PKCS#1 v1.5 signature with `md` (default SHA-256).
 Bytes Sign(EVP_PKEY* key, ByteSpan msg, const EVP_MD* md = nullptr);

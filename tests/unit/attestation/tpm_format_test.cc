@@ -1,6 +1,7 @@
+#include "attestation/tpm_format.h"
+
 #include <gtest/gtest.h>
 
-#include "attestation/tpm_format.h"
 #include "attestation/tpm_structures.h"
 #include "attestation/trust_store.h"
 #include "core/hash.h"
@@ -75,7 +76,8 @@ class TpmTest : public ::testing::Test {
       Tpm2b(b, EcX(key));
       Tpm2b(b, EcY(key));
     }
-    if (c.truncate_pub_area) b = Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(b.size() / 2));
+    if (c.truncate_pub_area)
+      b = Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(b.size() / 2));
     return b;
   }
 
@@ -122,8 +124,8 @@ class TpmTest : public ::testing::Test {
     if (c.malformed_policies) {
       // certificatePolicies whose qualifier is not valid DER for its declared type.
       spec.extensions.push_back(
-          {"2.5.29.32", Bytes{0x30, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x2a, 0x03, 0x04, 0x30, 0x02,
-                              0x05, 0x01},
+          {"2.5.29.32",
+           Bytes{0x30, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x2a, 0x03, 0x04, 0x30, 0x02, 0x05, 0x01},
            false});
     }
     return MakeCert(spec, aik_key, ca_key_.get(), &ca_);

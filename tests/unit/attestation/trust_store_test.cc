@@ -1,10 +1,11 @@
+#include "attestation/trust_store.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "attestation/metadata.h"
-#include "attestation/trust_store.h"
 #include "tests/unit/attestation/test_pki.h"
 
 namespace keyward::attestation::testing {
@@ -16,7 +17,8 @@ class TrustStoreTest : public ::testing::Test {
  protected:
   TrustStoreTest() {
     CertSpec spec;
-    spec.subject = {{"C", "AA"}, {"O", "Vendor"}, {"OU", "Authenticator Attestation"}, {"CN", "leaf"}};
+    spec.subject = {
+        {"C", "AA"}, {"O", "Vendor"}, {"OU", "Authenticator Attestation"}, {"CN", "leaf"}};
     spec.serial = 77;
     leaf_ = MakeCert(spec, leaf_key_.get(), int_key_.get(), &intermediate_);
     statement_.type = AttestationType::kBasic;
@@ -74,7 +76,8 @@ TEST_F(TrustStoreTest, OtherRootIsUntrustedWithChainError) {
 TEST_F(TrustStoreTest, ExpiredAtVerifyTimeIsUntrusted) {
   TrustStore store;
   store.AddRoot(root_);
-  TrustVerdict v = EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow + 2 * 365 * 86400);
+  TrustVerdict v =
+      EvaluateTrust(statement_, "packed", TestAaguid(), &store, kNow + 2 * 365 * 86400);
   EXPECT_EQ(v.status, TrustStatus::kUntrusted);
   EXPECT_EQ(v.error->code, ErrorCode::kCertificateExpired);
 }

@@ -68,6 +68,25 @@ TEST_F(SoftDeviceTest, ForcePinChangeThenSamePinIsRefused) {
   EXPECT_TRUE(dev_->ChangePin(pin, Pin("4321")));
 }
 
+TEST_F(SoftDeviceTest, MinPinLengthExtensionOnlyForListedRps) {
+  ASSERT_TRUE(dev_->SetMinPinLength(6, nullptr));
+  auto set = dev_->SetMinPinLengthRpIds({"example.com"}, nullptr);
+  ASSERT_TRUE(set) << set.error().ToString();
+  auto listed = Request("example.com", "alice");
+  listed.min_pin_length = true;
+  auto c1 = dev_->MakeCredential(listed, nullptr);
+  ASSERT_TRUE(c1) << c1.error().ToString();
+  EXPECT_EQ(c1->min_pin_length, 6u);
+  auto other = Request("other.example", "alice");
+  other.min_pin_length = true;
+  auto c2 = dev_->MakeCredential(other, nullptr);
+  ASSERT_TRUE(c2) << c2.error().ToString();
+  EXPECT_EQ(c2->min_pin_length, 0u);
+  auto too_many = dev_->SetMinPinLengthRpIds({"a.example", "b.example", "c.example"}, nullptr);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().native, static_cast<uint32_t>(FIDO_ERR_LIMIT_EXCEEDED));
+}
+
 TEST_F(SoftDeviceTest, EnterpriseAttestationCanBeEnabled) {
   ASSERT_TRUE(dev_->EnableEnterpriseAttestation(nullptr));
   EXPECT_EQ(dev_->GetInfo()->Option("ep"), true);

@@ -139,6 +139,11 @@ TEST(MappingRulesParseTest, StrictParser) {
       "rule bad/name: <SUBJECT>.* => upn",
       "rules r: <SUBJECT>.* => upn",
       "rule r: <SUBJECT>.*\x01 => upn",
+      // Found by the fuzzer: libstdc++ overflows on long numbers in these.
+      "rule r: <SAN:email>@mail\\666666666666666666666666 => upn",
+      "rule r: <SUBJECT>(a)\\1 => upn",
+      "rule r: <SUBJECT>a{99999999999999999999} => upn",
+      "rule r: <SUBJECT>a{1,123456} => upn",
   };
   for (const char* text : bad) {
     auto r = MappingRules::Parse(text);
@@ -150,7 +155,8 @@ TEST(MappingRulesParseTest, StrictParser) {
       ErrorCode::kMappingRuleInvalid);
   EXPECT_EQ(MappingRules::Parse(std::string(70 * 1024, '#')).error().code,
             ErrorCode::kMappingRuleInvalid);
-  auto ok = MappingRules::Parse("rule a.b-c_1: <SUBJECT>.* => upn\n\trule x: <ISSUER>y => cn\n");
+  auto ok = MappingRules::Parse(
+      "rule a.b-c_1: <SUBJECT>.* => upn\n\trule x: <ISSUER>y{1,9999}\\d\\{123456 => cn\n");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->size(), 2u);
 }
