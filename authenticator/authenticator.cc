@@ -576,6 +576,60 @@ Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremo
                      false, session);
 }
 
+Result<AuthResult> Authenticator::FinishVerifiedCardLogin(std::string_view ceremony_id,
+                                                          const VerifiedCardLogin& login,
+                                                          const RequestContext& context,
+                                                          Session* session) {
+  Impl& im = *impl_;
+  const int64_t now = context.time.value_or(im.Now());
+  AuditEvent ev = MakeEvent(now, "login");
+  ev.action = context.action;
+  ev.kind = "smart_card";
+  auto challenge = CeremonyChallenge(ceremony_id);
+  if (!challenge) return im.AuditFailure(ev, challenge.error());
+  auto rec = im.store->PeekChallenge(*challenge, "login", now);
+  if (!rec) return im.AuditFailure(ev, rec.error());
+  ev.principal_id = rec->principal_id;
+  auto state = ParseJson(rec->state_json);
+  if (!state) {
+    return im.SpendAndFail(*challenge, now, ev, Error{ErrorCode::kStoreCorrupt, 0, "state"});
+  }
+  auto fp = HexDecode(login.certificate_fingerprint_sha256);
+  if (!fp || fp->size() != 32 ||
+      (login.assurance_level != "aal3" && login.assurance_level != "aal2")) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kInvalidArgument, 0, "malformed verified card login"});
+  }
+  ev.credential_id = *fp;
+  auto cred = im.store->GetCredential(*fp);
+  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
+  if (cred->kind != CredentialKind::kSmartCard) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
+  }
+  if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
+      !KindListed(*state, CredentialKind::kSmartCard)) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kCredentialNotAllowed, 0,
+                                 "this certificate was not asked for in this ceremony"});
+  }
+  ev.principal_id = cred->principal_id;
+  auto principal = im.store->GetPrincipal(cred->principal_id);
+  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
+  if (StateStepUp(*state) && !login.pin_verified) {
+    return im.SpendAndFail(*challenge, now, ev,
+                           Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
+  }
+  RiskSignals risk = ComputeRiskSignals(*cred, 0, false, now, im.policy.unused_days);
+  LoginFacts facts;
+  facts.kind = CredentialKind::kSmartCard;
+  facts.user_verified = login.pin_verified;
+  facts.attestation_trusted = true;
+  facts.hardware_key = login.assurance_level == "aal3";
+  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now, 0,
+                     false, session);
+}
+
 Result<void> Authenticator::Authorize(Session* session, std::string_view action) {
   Impl& im = *impl_;
   if (session == nullptr || session->principal_id.empty() || session->aal == Aal::kNone) {

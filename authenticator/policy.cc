@@ -363,6 +363,9 @@ Result<void> CheckRegistration(const Policy& policy, const RegistrationFacts& f)
 
 Assurance ComputeAssurance(const LoginFacts& f) {
   if (f.kind == CredentialKind::kSmartCard) {
+    if (f.user_verified && !f.hardware_key) {
+      return {Aal::kAal2, "smart card with PIN; key not proven to be hardware-generated"};
+    }
     if (f.user_verified) {
       return {Aal::kAal3,
               "smart card: hardware-protected key with PIN (multi-factor cryptographic)"};

@@ -102,6 +102,8 @@ struct LoginFacts {
   bool user_verified = false;  // UV flag, or the card's PIN for smart cards
   bool backup_eligible = false;
   bool attestation_trusted = false;
+  // Smart cards: the key is known to live in hardware (pkcs11 reports AAL3). False caps at AAL2.
+  bool hardware_key = true;
 };
 
 Assurance ComputeAssurance(const LoginFacts& facts);

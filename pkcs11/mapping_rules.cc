@@ -132,11 +132,13 @@ std::vector<std::string_view> Tokens(std::string_view line) {
   return out;
 }
 
-// libstdc++'s regex compiler overflows (undefined behaviour, found by the fuzzer) on long numbers
-// in back-references and {m,n} quantifiers: refuse back-references / octal escapes (a backslash
-// before a digit) and quantifier numbers of more than 4 digits before compiling.
-bool RegexNumbersAreSafe(std::string_view p) {
-  bool in_braces = false;
+// Checks done before std::regex sees a pattern. libstdc++'s regex compiler overflows (undefined
+// behaviour, found by the fuzzer) on long numbers in back-references and {m,n} quantifiers, and it
+// accepts stacked quantifiers (`a**`, invalid ECMAScript) that make matching blow up. Refused: a
+// backslash before a digit (back-references, octal escapes), quantifier numbers of more than 4
+// digits, a quantifier directly after a quantifier (the lazy `?` excepted).
+bool RegexIsSupported(std::string_view p) {
+  bool in_braces = false, in_class = false, prev_quant = false, prev_lazy = false;
   size_t digits = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
@@ -144,18 +146,42 @@ bool RegexNumbersAreSafe(std::string_view p) {
       if (i + 1 < p.size() && p[i + 1] >= '0' && p[i + 1] <= '9') return false;
       ++i;
       digits = 0;
+      prev_quant = prev_lazy = false;
       continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      prev_quant = prev_lazy = false;
+      continue;
+    }
+    if (in_braces) {
+      if (c == '}') {
+        in_braces = false;
+        prev_quant = true;
+        prev_lazy = false;
+      } else if (c >= '0' && c <= '9') {
+        if (++digits > 4) return false;
+      } else {
+        digits = 0;
+      }
+      continue;
+    }
+    bool quant = c == '*' || c == '+' || c == '?' || c == '{';
+    if (quant && prev_quant) {
+      if (c == '?' && !prev_lazy) {
+        prev_lazy = true;
+        continue;
+      }
+      return false;
     }
     if (c == '{') {
       in_braces = true;
       digits = 0;
-    } else if (c == '}') {
-      in_braces = false;
-    } else if (c >= '0' && c <= '9') {
-      if (in_braces && ++digits > 4) return false;
       continue;
     }
-    digits = 0;
+    if (c == '[') in_class = true;
+    prev_quant = quant;
+    prev_lazy = false;
   }
   return true;
 }
@@ -163,8 +189,8 @@ bool RegexNumbersAreSafe(std::string_view p) {
 Result<std::regex> CompileRegex(std::string_view pattern, size_t line) {
   if (pattern.empty()) return RuleError(line, "empty pattern");
   if (pattern.size() > kMaxRegexLength) return RuleError(line, "pattern too long");
-  if (!RegexNumbersAreSafe(pattern)) {
-    return RuleError(line, "back-references and quantifiers above 9999 are not supported");
+  if (!RegexIsSupported(pattern)) {
+    return RuleError(line, "back-references, stacked quantifiers or quantifiers above 9999");
   }
   try {
     return std::regex(std::string(pattern), std::regex::ECMAScript | std::regex::nosubs);

@@ -195,6 +195,17 @@ struct CertificateLoginEvidence {
   bool pin_verified = false;  // the card required and checked the PIN for this signature
 };
 
+// A smart-card login already verified on this host by keyward::pkcs11::CardLogin (the card signed
+// pkcs11's own fresh challenge; chain, EKU, revocation, mapping and PIN were checked there). Map
+// pkcs11::LoginResult: certificate.fingerprint_sha256 → certificate_fingerprint_sha256,
+// assurance.level → assurance_level. The facade finds the enrolled credential by fingerprint and
+// applies the ceremony, policy, assurance and audit.
+struct VerifiedCardLogin {
+  std::string certificate_fingerprint_sha256;  // hex SHA-256 of the certificate DER
+  std::string assurance_level = "aal3";        // "aal3" (hardware key) | "aal2"
+  bool pin_verified = true;
+};
+
 struct AuditVerification {
   uint64_t records = 0;
   std::string head_hash;  // hex SHA-256 of the last record
@@ -235,6 +246,11 @@ class Authenticator {
   Result<AuthResult> FinishCertificateLogin(std::string_view ceremony_id,
                                             const CertificateLoginEvidence& evidence,
                                             const RequestContext& context, Session* session);
+  // Smart card verified locally by keyward::pkcs11 (see VerifiedCardLogin). kInvalidArgument for a
+  // malformed fingerprint, kNotFound for a certificate that is not enrolled.
+  Result<AuthResult> FinishVerifiedCardLogin(std::string_view ceremony_id,
+                                             const VerifiedCardLogin& login,
+                                             const RequestContext& context, Session* session);
   // Does the session satisfy `action`? kStepUpRequired (session->pending_step_up says with what)
   // or kPolicyDenied when no principal is authenticated.
   Result<void> Authorize(Session* session, std::string_view action);

@@ -496,6 +496,45 @@ TEST_F(FacadeTest, WorkforceSmartCardWithPinIsAal3) {
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 }
 
+// The pkcs11 seam: a login verified by keyward::pkcs11::CardLogin, mapped by fingerprint.
+TEST_F(FacadeTest, VerifiedCardLoginFromPkcs11) {
+  Open("workforce");
+  auto [key, cert] = sc_.IssueCard("alice");
+  ASSERT_TRUE(EnrollCard(cert));
+  auto begin = [&] {
+    LoginRequest req;
+    req.principal_id = alice_.id;
+    req.kinds = {CredentialKind::kSmartCard};
+    return auth_->BeginLogin(req);
+  };
+  VerifiedCardLogin v;
+  v.certificate_fingerprint_sha256 = HexEncode(cert.Fingerprint());
+  auto s1 = begin();
+  ASSERT_TRUE(s1);
+  auto r = auth_->FinishVerifiedCardLogin(s1->ceremony_id, v, Managed("admin"), &session_);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->assurance.level, Aal::kAal3);
+  EXPECT_EQ(auth_->FinishVerifiedCardLogin(s1->ceremony_id, v, Managed(), nullptr).error().code,
+            ErrorCode::kChallengeReplayed);
+  // pkcs11 says the key is not proven hardware: AAL2, admin needs a step-up.
+  v.assurance_level = "aal2";
+  auto s2 = begin();
+  ASSERT_TRUE(s2);
+  auto r2 = auth_->FinishVerifiedCardLogin(s2->ceremony_id, v, Managed("admin"), nullptr);
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code, ErrorCode::kStepUpRequired);
+  auto s3 = begin();
+  ASSERT_TRUE(s3);
+  v.certificate_fingerprint_sha256 = std::string(64, '0');
+  EXPECT_EQ(auth_->FinishVerifiedCardLogin(s3->ceremony_id, v, Managed(), nullptr).error().code,
+            ErrorCode::kNotFound);
+  auto s4 = begin();
+  ASSERT_TRUE(s4);
+  v.certificate_fingerprint_sha256 = "xyz";
+  EXPECT_EQ(auth_->FinishVerifiedCardLogin(s4->ceremony_id, v, Managed(), nullptr).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_F(FacadeTest, SmartCardEnrolmentRefusals) {
   Open("workforce");
   // Self-signed: no path to the smart-card CA.

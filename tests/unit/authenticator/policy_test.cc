@@ -69,6 +69,8 @@ TEST(Assurance, LevelsAndReasons) {
   EXPECT_EQ(ComputeAssurance({CredentialKind::kPasskey, true, false, true}).level, Aal::kAal3);
   EXPECT_EQ(ComputeAssurance({CredentialKind::kSmartCard, true, false, false}).level, Aal::kAal3);
   EXPECT_EQ(ComputeAssurance({CredentialKind::kSmartCard, false, false, false}).level, Aal::kAal1);
+  EXPECT_EQ(ComputeAssurance({CredentialKind::kSmartCard, true, false, false, false}).level,
+            Aal::kAal2);
   EXPECT_FALSE(ComputeAssurance({CredentialKind::kPasskey, true, true, false}).reason.empty());
   EXPECT_EQ(MaxReachableAal(Cred(CredentialKind::kPasskey, true, "trusted")), Aal::kAal2);
   EXPECT_EQ(MaxReachableAal(Cred(CredentialKind::kSecurityKey, false, "trusted")), Aal::kAal3);

@@ -144,6 +144,10 @@ TEST(MappingRulesParseTest, StrictParser) {
       "rule r: <SUBJECT>(a)\\1 => upn",
       "rule r: <SUBJECT>a{99999999999999999999} => upn",
       "rule r: <SUBJECT>a{1,123456} => upn",
+      "rule r: <SAN:upn>@c*****x => upn",
+      "rule r: <SAN:upn>c+* => upn",
+      "rule r: <SAN:upn>c{2}* => upn",
+      "rule r: <SAN:upn>c*?? => upn",
   };
   for (const char* text : bad) {
     auto r = MappingRules::Parse(text);
@@ -156,7 +160,7 @@ TEST(MappingRulesParseTest, StrictParser) {
   EXPECT_EQ(MappingRules::Parse(std::string(70 * 1024, '#')).error().code,
             ErrorCode::kMappingRuleInvalid);
   auto ok = MappingRules::Parse(
-      "rule a.b-c_1: <SUBJECT>.* => upn\n\trule x: <ISSUER>y{1,9999}\\d\\{123456 => cn\n");
+      "rule a.b-c_1: <SUBJECT>.*? => upn\n\trule x: <ISSUER>y{1,9999}\\d\\{123456[*+]+ => cn\n");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->size(), 2u);
 }
