@@ -2,6 +2,8 @@
 // Step numbers in comments refer to that section.
 #include <algorithm>
 
+#include "attestation/metadata.h"
+#include "attestation/policy.h"
 #include "attestation/registry.h"
 #include "attestation/trust_store.h"
 #include "core/hash.h"
@@ -61,11 +63,22 @@ Result<VerifiedRegistration> VerifyRegistration(const RegistrationResponse& resp
   attestation::AttestationInput input{obj.att_stmt,   ad.raw,         client_data_hash,
                                       ad.rp_id_hash,  acd.aaguid,     acd.credential_id,
                                       acd.key,        acd.credential_public_key,
-                                      credential_key, now,            insecure};
+                                      credential_key, now,            insecure,
+                                      expected.attestation_options};
   KW_ASSIGN_OR_RETURN(attestation::StatementResult statement, format->Verify(input));
-  // Steps 22-24: trust.
+  // Steps 22-24: trust (the policy's sources when the caller gave no store), then policy.
+  const attestation::TrustStore* store =
+      expected.trust ? expected.trust : expected.policy ? expected.policy->trust_store() : nullptr;
   attestation::TrustVerdict trust =
-      attestation::EvaluateTrust(statement, obj.fmt, acd.aaguid, expected.trust, now);
+      attestation::EvaluateTrust(statement, obj.fmt, acd.aaguid, store, now);
+  const attestation::MetadataBlob* metadata = store ? store->metadata() : nullptr;
+  if (expected.policy) {
+    KW_TRY(attestation::CheckAttestationPolicy(*expected.policy, obj.fmt, statement, trust,
+                                               acd.aaguid, metadata));
+  } else if (metadata) {
+    KW_TRY(attestation::CheckAttestationPolicy(attestation::AttestationPolicy::Ciam(store, metadata),
+                                               obj.fmt, statement, trust, acd.aaguid, metadata));
+  }
 
   VerifiedRegistration out;
   out.credential_id = ToBytes(acd.credential_id);
@@ -75,11 +88,19 @@ Result<VerifiedRegistration> VerifyRegistration(const RegistrationResponse& resp
   out.flags = ad.Flags();
   out.aaguid = acd.aaguid;
   out.fmt = obj.fmt;
-  out.attestation_type = static_cast<AttestationType>(statement.type);
+  out.attestation_type =
+      static_cast<AttestationType>(trust.attestation_type.value_or(statement.type));
   for (const auto& c : statement.trust_path) out.trust_path.push_back(ToBytes(c.der()));
   out.trust.status = static_cast<TrustStatus>(trust.status);
   out.trust.anchor = trust.anchor;
   out.trust.error = trust.error;
+  if (trust.metadata) {
+    out.trust.metadata_description = trust.metadata->description;
+    out.trust.metadata_status = trust.metadata->status;
+    out.trust.certification_level =
+        std::string(attestation::CertificationLevelName(trust.metadata->certification_level));
+    if (out.trust.anchor.empty()) out.trust.anchor = trust.metadata->description;
+  }
   out.transports = response.transports;
   out.authenticator_attachment = response.authenticator_attachment;
   out.cred_props_rk = response.cred_props_rk;

@@ -111,6 +111,11 @@ CaseVerdict RunRegistration(const Json& c, const Common& common, const CaseOptio
   if (!reg) return Rejected("registration", reg.error());
   Json trust = {{"status", std::string(TrustStatusName(reg->trust.status))}};
   if (!reg->trust.anchor.empty()) trust["anchor"] = reg->trust.anchor;
+  if (!reg->trust.metadata_description.empty()) {
+    trust["metadata"] = {{"description", reg->trust.metadata_description},
+                         {"status", reg->trust.metadata_status},
+                         {"certification_level", reg->trust.certification_level}};
+  }
   if (reg->trust.error) {
     trust["error"] = {{"code", std::string(ErrorCodeName(reg->trust.error->code))},
                       {"message", reg->trust.error->ToString()}};

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "keyward/attestation.h"
 #include "keyward/result.h"
 
 namespace keyward::attestation {
@@ -146,6 +147,11 @@ struct RegistrationExpectations {
   std::vector<int64_t> allowed_algorithms;
   // Trust anchors and metadata; null → attestation trust is reported as unverified.
   const attestation::TrustStore* trust = nullptr;
+  // Attestation policy (keyward/attestation.h: Ciam / Workforce). Null → accept every statement
+  // that verifies and report its trust; a metadata entry marking the authenticator compromised
+  // is rejected either way when metadata is attached to `trust`.
+  const attestation::AttestationPolicy* policy = nullptr;
+  attestation::AttestationOptions attestation_options;  // per-format options (SafetyNet window)
   std::optional<int64_t> verify_time;  // Unix seconds; default now
   InsecureOptions insecure;
 };
@@ -154,8 +160,10 @@ struct TrustInfo {
   TrustStatus status = TrustStatus::kUnverified;
   std::string anchor;          // subject of the anchor reached, or the metadata description
   std::optional<Error> error;  // why the trust path failed (untrusted)
+  // From FIDO metadata, when attached and the authenticator has an entry.
   std::string metadata_description;
-  std::string certification_status;
+  std::string metadata_status;          // governing status report, e.g. "FIDO_CERTIFIED_L1"
+  std::string certification_level;      // "not_certified", "L1", "L1+", ... (empty: no entry)
 };
 
 struct VerifiedRegistration {

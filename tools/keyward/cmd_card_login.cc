@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "keyward/pkcs11.h"
+#include "tools/keyward/card_command.h"
 #include "tools/keyward/command.h"
 #include "tools/keyward/pkcs11_json.h"
 
@@ -119,10 +120,10 @@ int Run(LoginOptions& o) {
   return kExitOk;
 }
 
-Command MakeCardLoginCommand(CLI::App& root) {
+card::CardSubcommand MakeCardLogin(CLI::App& card_app) {
   auto o = std::make_shared<LoginOptions>();
-  CLI::App* app = root.add_subcommand(
-      "card-login", "Certificate login with a smart card / PKCS#11 token (later: `card login`)");
+  CLI::App* app = card_app.add_subcommand(
+      "login", "Certificate login with a smart card / PKCS#11 token (challenge, chain, mapping)");
   app->add_option("--module", o->login.module_path, "PKCS#11 module file")->required();
   app->add_option("--token", o->login.token, "Token label or pkcs11: URI");
   app->add_option("--ca", o->login.ca_files, "Trusted CA certificates (PEM/DER), repeatable")
@@ -148,6 +149,6 @@ Command MakeCardLoginCommand(CLI::App& root) {
 
 }  // namespace
 
-KEYWARD_REGISTER_COMMAND(51, MakeCardLoginCommand);
+KEYWARD_REGISTER_CARD_SUBCOMMAND(40, MakeCardLogin);
 
 }  // namespace keyward::cli

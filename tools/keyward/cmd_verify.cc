@@ -1,8 +1,9 @@
 // keyward verify CASE.json: verify one WebAuthn ceremony response (a verification case) and print
 // one JSON verdict.
-#include <filesystem>
+#include <optional>
 #include <iostream>
 
+#include "attestation/metadata.h"
 #include "attestation/trust_store.h"
 #include "core/x509.h"
 #include "keyward/webauthn.h"
@@ -43,10 +44,15 @@ Command MakeVerify(CLI::App& root) {
   app->footer(kVerifyHelp);
   auto path = std::make_shared<std::string>();
   auto trust_dir = std::make_shared<std::string>();
+  auto mds = std::make_shared<std::string>();
   app->add_option("case", *path, "verification case JSON file")->required();
   app->add_option("--trust-dir", *trust_dir,
-                  "directory of PEM/DER attestation root certificates (trusted for every format)");
-  return {app, [path, trust_dir]() -> int {
+                  "attestation trust anchors: DIR/* for every format, DIR/formats/<fmt>/*, "
+                  "DIR/aaguids/<aaguid>/*, CRLs in DIR/crls/ or *.crl");
+  app->add_option("--mds", *mds,
+                  "a verified FIDO MDS3 store written by `keyward mds import` (anchors, status, "
+                  "certification level)");
+  return {app, [path, trust_dir, mds]() -> int {
             auto text = ReadFileToString(*path, 4 << 20);
             if (!text) {
               std::cout << R"({"verified": false, "case_error": true, "error": {"code": ")"
@@ -56,19 +62,22 @@ Command MakeVerify(CLI::App& root) {
             }
             attestation::TrustStore store;
             webauthn::CaseOptions options;
+            std::optional<attestation::MetadataBlob> blob;
             if (!trust_dir->empty()) {
-              std::error_code ec;
-              for (const auto& entry : std::filesystem::directory_iterator(*trust_dir, ec)) {
-                if (!entry.is_regular_file()) continue;
-                if (auto added = store.AddFile(entry.path().string()); !added) {
-                  std::cerr << "keyward verify: skipping " << entry.path().string() << ": "
-                            << added.error().ToString() << "\n";
-                }
-              }
-              if (ec) {
-                std::cerr << "keyward verify: cannot read --trust-dir " << *trust_dir << "\n";
+              if (auto added = store.AddDirectory(*trust_dir); !added) {
+                std::cerr << "keyward verify: --trust-dir: " << added.error().ToString() << "\n";
                 return kExitUsage;
               }
+              options.trust = &store;
+            }
+            if (!mds->empty()) {
+              auto loaded = attestation::MetadataBlob::LoadStored(*mds);
+              if (!loaded) {
+                std::cerr << "keyward verify: --mds: " << loaded.error().ToString() << "\n";
+                return kExitUsage;
+              }
+              blob.emplace(std::move(*loaded));
+              store.SetMetadata(&*blob);
               options.trust = &store;
             }
             webauthn::CaseVerdict verdict = webauthn::RunVerificationCase(*text, options);

@@ -1,4 +1,4 @@
-// The CLI against SoftHSM2: `keyward token list|certs --json` and `keyward card-login --json`
+// The CLI against SoftHSM2: `keyward token list|certs --json` and `keyward card login --json`
 // with the PIN from --pin-fd (never on the command line, never in the output).
 #include <gtest/gtest.h>
 
@@ -70,7 +70,7 @@ TEST_F(CliTest, TokenListAndCerts) {
 }
 
 TEST_F(CliTest, CardLoginWithPinFd) {
-  auto [rc, j] = Keyward({"card-login", "--module", testing::kSoftHsmModule, "--token", "cli",
+  auto [rc, j] = Keyward({"card", "login", "--module", testing::kSoftHsmModule, "--token", "cli",
                           "--ca", dir() + "/ca.pem", "--pin-fd", "0", "--host", "ws1", "--json"},
                          testing::kUserPin);
   ASSERT_EQ(rc, 0) << j.dump();
@@ -83,7 +83,7 @@ TEST_F(CliTest, CardLoginWithPinFd) {
 }
 
 TEST_F(CliTest, CardLoginWrongPinReportsCodeAndFlags) {
-  auto [rc, j] = Keyward({"card-login", "--module", testing::kSoftHsmModule, "--token", "cli",
+  auto [rc, j] = Keyward({"card", "login", "--module", testing::kSoftHsmModule, "--token", "cli",
                           "--ca", dir() + "/ca.pem", "--pin-fd", "0", "--json"},
                          "000000");
   EXPECT_EQ(rc, 1);
@@ -97,7 +97,7 @@ TEST_F(CliTest, CardLoginWrongPinReportsCodeAndFlags) {
 TEST_F(CliTest, CardLoginBadRulesIsUsageError) {
   testing::WriteFile(dir() + "/rules", "rule broken <SUBJECT>x => upn\n");
   auto [rc, j] =
-      Keyward({"card-login", "--module", testing::kSoftHsmModule, "--ca", dir() + "/ca.pem",
+      Keyward({"card", "login", "--module", testing::kSoftHsmModule, "--ca", dir() + "/ca.pem",
                "--rules", dir() + "/rules", "--pin-fd", "0", "--json"},
               testing::kUserPin);
   EXPECT_EQ(rc, 2);
@@ -105,7 +105,7 @@ TEST_F(CliTest, CardLoginBadRulesIsUsageError) {
 }
 
 TEST_F(CliTest, CardLoginMissingModuleIsEnvironmentError) {
-  auto [rc, j] = Keyward({"card-login", "--module", dir() + "/none.so", "--ca", dir() + "/ca.pem",
+  auto [rc, j] = Keyward({"card", "login", "--module", dir() + "/none.so", "--ca", dir() + "/ca.pem",
                           "--pin-fd", "0", "--json"},
                          testing::kUserPin);
   EXPECT_EQ(rc, 3);
