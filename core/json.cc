@@ -39,6 +39,12 @@ bool DepthWithin(std::string_view text, size_t max_depth) {
 
 Result<Json> ParseJson(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) return Fail(ErrorCode::kJsonLimitExceeded, "JSON too large");
+  // nlohmann's lexer treats a NUL byte as the end of input and would ignore what follows it
+  // ("{...}\0garbage" parses). NUL is never valid in JSON text (not whitespace, and a raw control
+  // character inside strings), so refuse it outright. Found by the differential fuzz target.
+  if (text.find('\0') != std::string_view::npos) {
+    return Fail(ErrorCode::kJsonMalformed, "NUL byte in JSON text");
+  }
   if (!DepthWithin(text, limits.max_depth)) {
     return Fail(ErrorCode::kJsonLimitExceeded, "JSON nested too deeply");
   }

@@ -69,9 +69,10 @@ TEST(JsonReaderTest, RejectsDuplicateMembersAndDeepNesting) {
 }
 
 TEST(JsonReaderTest, AgreesWithTheDomParserOnAcceptance) {
-  for (std::string text : {R"({"a":[1,2,{"b":null}],"c":"\u00e9"})", "[]", "{}", "0", "-0.0e+1",
+  for (std::string text : std::initializer_list<std::string>{R"({"a":[1,2,{"b":null}],"c":"\u00e9"})", "[]", "{}", "0", "-0.0e+1",
                            "\"\\ud83d\\ude00\"", R"({"a":1,"a":1})", "[1,]", "\"\xc3\"",
-                           "  true  ", "1e999"}) {
+                           "  true  ", "1e999", std::string("{}\0}", 3),
+                           std::string("[1]\0", 4), std::string("\"a\0\"", 4)}) {
     EXPECT_EQ(JsonDocument::Parse(text).has_value(), ParseJson(text).has_value()) << text;
   }
 }
