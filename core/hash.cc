@@ -54,6 +54,34 @@ Bytes Digest(HashAlgorithm alg, std::initializer_list<ByteSpan> parts) {
   return out;
 }
 
+Result<Bytes> DigestInfo(HashAlgorithm hash, ByteSpan digest) {
+  // AlgorithmIdentifier prefixes from RFC 8017 §9.2 note 1.
+  static constexpr uint8_t kSha256[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+  static constexpr uint8_t kSha384[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
+  static constexpr uint8_t kSha512[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
+  ByteSpan prefix;
+  switch (hash) {
+    case HashAlgorithm::kSha256:
+      prefix = kSha256;
+      break;
+    case HashAlgorithm::kSha384:
+      prefix = kSha384;
+      break;
+    case HashAlgorithm::kSha512:
+      prefix = kSha512;
+      break;
+    default:
+      return Fail(ErrorCode::kUnsupportedAlgorithm, "DigestInfo needs SHA-256/384/512");
+  }
+  if (digest.size() != DigestSize(hash)) return Fail(ErrorCode::kInvalidArgument, "digest size");
+  Bytes out(prefix.begin(), prefix.end());
+  out.insert(out.end(), digest.begin(), digest.end());
+  return out;
+}
+
 Result<Bytes> RandomBytes(size_t n) {
   Bytes out(n);
   if (n > 0 && RAND_bytes(out.data(), static_cast<int>(n)) != 1) {

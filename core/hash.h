@@ -17,6 +17,10 @@ Bytes Digest(HashAlgorithm alg, ByteSpan data);
 Bytes Digest(HashAlgorithm alg, std::initializer_list<ByteSpan> parts);
 size_t DigestSize(HashAlgorithm alg);
 
+// The DigestInfo DER of RFC 8017 §9.2 step 2 (what RSASSA-PKCS1-v1_5 signs) for SHA-256/384/512.
+// kInvalidArgument when the digest length does not fit the hash, kUnsupportedAlgorithm otherwise.
+Result<Bytes> DigestInfo(HashAlgorithm hash, ByteSpan digest);
+
 // Cryptographically secure random bytes (OpenSSL's DRBG). kRandomFailure if it is not seeded.
 Result<Bytes> RandomBytes(size_t n);
 

@@ -271,35 +271,16 @@ Result<Bytes> PivClient::SignRaw(Slot slot, Algorithm alg, ByteSpan input) {
 }
 
 Result<Bytes> Pkcs1v15Pad(HashAlgorithm hash, ByteSpan digest, size_t modulus_bytes) {
-  static constexpr uint8_t kSha256[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                        0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-  static constexpr uint8_t kSha384[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                        0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
-  static constexpr uint8_t kSha512[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                        0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
-  ByteSpan prefix;
-  switch (hash) {
-    case HashAlgorithm::kSha256:
-      prefix = kSha256;
-      break;
-    case HashAlgorithm::kSha384:
-      prefix = kSha384;
-      break;
-    case HashAlgorithm::kSha512:
-      prefix = kSha512;
-      break;
-    default:
-      return Fail(ErrorCode::kInsecureAlgorithmRefused, "RSA signing needs SHA-2");
+  if (hash == HashAlgorithm::kSha1) {
+    return Fail(ErrorCode::kInsecureAlgorithmRefused, "RSA signing needs SHA-2");
   }
-  if (digest.size() != DigestSize(hash)) return Fail(ErrorCode::kInvalidArgument, "digest size");
-  size_t t_len = prefix.size() + digest.size();
-  if (modulus_bytes < t_len + 11) return Fail(ErrorCode::kInvalidArgument, "modulus too small");
+  KW_ASSIGN_OR_RETURN(Bytes t, DigestInfo(hash, digest));
+  if (modulus_bytes < t.size() + 11) return Fail(ErrorCode::kInvalidArgument, "modulus too small");
   Bytes em(modulus_bytes, 0xFF);
   em[0] = 0x00;
   em[1] = 0x01;
-  em[modulus_bytes - t_len - 1] = 0x00;
-  std::copy(prefix.begin(), prefix.end(), em.end() - static_cast<ptrdiff_t>(t_len));
-  std::copy(digest.begin(), digest.end(), em.end() - static_cast<ptrdiff_t>(digest.size()));
+  em[modulus_bytes - t.size() - 1] = 0x00;
+  std::copy(t.begin(), t.end(), em.end() - static_cast<ptrdiff_t>(t.size()));
   return em;
 }
 

@@ -54,34 +54,6 @@ Result<SignScheme> ChooseScheme(KeyType key_type, std::span<const CK_MECHANISM_T
   return Fail(ErrorCode::kPkcs11MechanismInvalid, "token lists no usable signing mechanism");
 }
 
-Result<Bytes> DigestInfo(HashAlgorithm hash, ByteSpan digest) {
-  // AlgorithmIdentifier prefixes from RFC 8017 §9.2 note 1.
-  static const uint8_t kSha256[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-  static const uint8_t kSha384[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                    0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
-  static const uint8_t kSha512[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                    0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
-  ByteSpan prefix;
-  switch (hash) {
-    case HashAlgorithm::kSha256:
-      prefix = kSha256;
-      break;
-    case HashAlgorithm::kSha384:
-      prefix = kSha384;
-      break;
-    case HashAlgorithm::kSha512:
-      prefix = kSha512;
-      break;
-    default:
-      return Fail(ErrorCode::kUnsupportedAlgorithm, "DigestInfo hash");
-  }
-  if (digest.size() != DigestSize(hash)) return Fail(ErrorCode::kInvalidArgument, "digest size");
-  Bytes out(prefix.begin(), prefix.end());
-  out.insert(out.end(), digest.begin(), digest.end());
-  return out;
-}
-
 Result<TokenSignature> SignMessage(Session& session, const PrivateKeyObject& key, ByteSpan message,
                                    std::optional<SignScheme> preferred) {
   KW_ASSIGN_OR_RETURN(auto mechanisms, session.Mechanisms());

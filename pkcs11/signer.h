@@ -31,8 +31,7 @@ struct TokenSignature {
 Result<SignScheme> ChooseScheme(KeyType key_type, std::span<const CK_MECHANISM_TYPE> mechanisms,
                                 std::optional<SignScheme> preferred);
 
-// The DigestInfo DER (RFC 8017 §9.2 step 2) for SHA-256/384/512.
-Result<Bytes> DigestInfo(HashAlgorithm hash, ByteSpan digest);
+// DigestInfo (RFC 8017 §9.2) is keyward::DigestInfo in core/hash.h.
 
 Result<TokenSignature> SignMessage(Session& session, const PrivateKeyObject& key, ByteSpan message,
                                    std::optional<SignScheme> preferred);
