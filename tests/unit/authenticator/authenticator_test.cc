@@ -658,7 +658,11 @@ TEST_F(FacadeTest, RacingSameAssertionThreads) {
     t1.join();
     t2.join();
     ASSERT_NE(r1.has_value(), r2.has_value()) << "round " << round;
-    EXPECT_EQ((r1 ? r2 : r1).error().code, ErrorCode::kChallengeReplayed);
+    // The loser is refused either because the challenge is already spent or, when it reads the
+    // winner's new counter first, as a sign-count regression; which one depends on interleaving.
+    const ErrorCode lost = (r1 ? r2 : r1).error().code;
+    EXPECT_TRUE(lost == ErrorCode::kChallengeReplayed || lost == ErrorCode::kPolicyDenied)
+        << ErrorCodeName(lost);
   }
 }
 
