@@ -65,10 +65,13 @@ Result<OcspResponsePtr> Exchange(const std::string& url, OCSP_REQUEST* req, int 
   }
   ERR_clear_error();
   // proxy "" disables http_proxy from the environment: the responder is reached directly.
+  // expect_asn1 = 0: OpenSSL would otherwise fail on a body that is not DER as if the transfer
+  // had failed (ocsp_unavailable, which soft-fail forgives); the body is read whole (at most
+  // 64 KiB) and bytes that are not an OCSPResponse are ocsp_response_invalid below.
   BIO* rsp_raw =
       OSSL_HTTP_transfer(nullptr, host.get(), port.get(), path.get(), 0, "", nullptr, nullptr,
                          nullptr, nullptr, nullptr, 0, nullptr, "application/ocsp-request",
-                         req_bio.get(), "application/ocsp-response", 1, 64 * 1024, timeout, 0);
+                         req_bio.get(), "application/ocsp-response", 0, 64 * 1024, timeout, 0);
   if (!rsp_raw) return Fail(ErrorCode::kOcspUnavailable, LastOpensslError("OCSP HTTP exchange"));
   BioPtr rsp_bio(rsp_raw);
   OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE_bio(rsp_bio.get(), nullptr);
@@ -98,19 +101,18 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
   KW_ASSIGN_OR_RETURN(OcspResponsePtr resp, Exchange(url, req.get(), options.timeout_seconds));
   int status = OCSP_response_status(resp.get());
   if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-    return Fail(ErrorCode::kOcspResponseInvalid,
+    // tryLater / internalError: the responder cannot answer now, which (unsigned, like every
+    // error status) tells no more than an unreachable one: soft-fail may accept it. The other
+    // statuses (malformedRequest, sigRequired, unauthorized) mean it will never answer for this
+    // certificate: a configuration error, never soft-failed.
+    bool transient =
+        status == OCSP_RESPONSE_STATUS_TRYLATER || status == OCSP_RESPONSE_STATUS_INTERNALERROR;
+    return Fail(transient ? ErrorCode::kOcspUnavailable : ErrorCode::kOcspResponseInvalid,
                 std::string("OCSP responder status ") + OCSP_response_status_str(status),
                 static_cast<uint32_t>(status));
   }
   OcspBasicPtr basic(OCSP_response_get1_basic(resp.get()));
   if (!basic) return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP basic response"));
-
-  int nonce_check = OCSP_check_nonce(req.get(), basic.get());
-  if (nonce_check == 0 || (options.require_nonce && nonce_check != 1)) {
-    return Fail(ErrorCode::kOcspNonceMismatch,
-                nonce_check == 0 ? "OCSP nonce differs" : "OCSP response carries no nonce",
-                static_cast<uint32_t>(nonce_check + 10));
-  }
 
   // Signature: by the issuer itself or a delegated responder certified by it, chaining to a
   // configured CA at the caller's time.
@@ -128,6 +130,15 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
     return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP signature"));
   }
 
+  // The nonce only after the signature: a nonce mismatch then means a genuinely signed response
+  // that answers another request (a replay), never an unsigned forgery.
+  // OCSP_check_nonce: 1 equal, 0 both present and different, -1 ours absent from the response.
+  int nonce_check = OCSP_check_nonce(req.get(), basic.get());
+  if (nonce_check == 0) return Fail(ErrorCode::kOcspNonceMismatch, "OCSP nonce differs");
+  if (nonce_check != 1 && options.require_nonce) {
+    return Fail(ErrorCode::kOcspNonceMissing, "OCSP response carries no nonce");
+  }
+
   int cert_status = -1, reason = -1;
   ASN1_GENERALIZEDTIME *rev_time = nullptr, *this_upd = nullptr, *next_upd = nullptr;
   if (OCSP_resp_find_status(basic.get(), id.get(), &cert_status, &reason, &rev_time, &this_upd,
@@ -141,6 +152,9 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
   answer.revocation_time = rev_time ? ToUnix(rev_time) : 0;
   if (answer.this_update == 0)
     return Fail(ErrorCode::kOcspResponseInvalid, "thisUpdate unreadable");
+  if (next_upd && answer.next_update < answer.this_update) {
+    return Fail(ErrorCode::kOcspResponseInvalid, "OCSP nextUpdate before thisUpdate");
+  }
   if (answer.this_update > now + options.clock_skew_seconds) {
     return Fail(ErrorCode::kOcspStale, "OCSP response from the future");
   }

@@ -4,9 +4,16 @@
 // responder it delegated (id-kp-OCSPSigning), echo the nonce, and be fresh at the caller's time.
 //
 // Invariants: a CheckOcsp result of kGood/kRevoked/kUnknown comes only from a response whose
-// signature, nonce and freshness were all checked. Errors: kOcspUnavailable (no URL, connect,
-// timeout, HTTP error), kOcspResponseInvalid (unparsable, unsuccessful status, bad signature,
-// unauthorised signer, no answer for our certificate), kOcspNonceMismatch, kOcspStale.
+// signature, nonce and freshness were all checked, in that order. Errors:
+//  - kOcspUnavailable: no URL, connect failure, timeout, HTTP error, or the responder's
+//    tryLater / internalError status (a soft-fail policy may accept these, see certificate_login).
+//  - kOcspResponseInvalid: unparsable bytes, other unsuccessful statuses, bad signature, signer
+//    that is neither the issuer nor a responder it delegated (id-kp-OCSPSigning), no answer for
+//    our certificate id, nextUpdate before thisUpdate.
+//  - kOcspNonceMismatch: a signed response whose nonce is not ours (a replay).
+//  - kOcspNonceMissing: no nonce in the response while `require_nonce`.
+//  - kOcspStale: thisUpdate in the future or nextUpdate past (beyond clock_skew_seconds), or,
+//    without nextUpdate, thisUpdate older than max_age_seconds.
 #ifndef KEYWARD_PKCS11_OCSP_CLIENT_H_
 #define KEYWARD_PKCS11_OCSP_CLIENT_H_
 

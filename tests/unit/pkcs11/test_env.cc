@@ -283,4 +283,57 @@ OcspResponder::~OcspResponder() {
   }
 }
 
+std::string KeyPem(EVP_PKEY* key) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int)
+  std::string out(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  return out;
+}
+
+HostileOcspResponder::HostileOcspResponder(const TestCa& ca, const std::string& dir,
+                                           std::vector<std::string> args, X509* signer,
+                                           EVP_PKEY* signer_key) {
+  static int serial = 0;
+  std::string base = dir + "/hostile" + std::to_string(++serial);
+  WriteFile(base + "-ca.pem", ca.CertPem());
+  WriteFile(base + "-signer.pem", Pem(signer ? signer : ca.cert.get()));
+  WriteFile(base + "-signer.key", KeyPem(signer_key ? signer_key : ca.key.get()));
+  std::string port_file = base + ".port";
+  std::vector<std::string> argv = {KEYWARD_HOSTILE_OCSP_RESPONDER,
+                                   "--port-file",
+                                   port_file,
+                                   "--ca",
+                                   base + "-ca.pem",
+                                   "--signer",
+                                   base + "-signer.pem",
+                                   "--signer-key",
+                                   base + "-signer.key",
+                                   "--lifetime",
+                                   "60"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_ = Spawn(argv, base + ".log");
+  for (int i = 0; i < 100; ++i) {  // bounded wait: 10 s
+    if (auto text = ReadFileToString(port_file)) {
+      port_ = std::atoi(text->c_str());
+      return;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;  // exited at start (bad arguments): ready() is false
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+HostileOcspResponder::~HostileOcspResponder() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    WaitPid(pid_);
+  }
+}
+
 }  // namespace keyward::pkcs11::testing

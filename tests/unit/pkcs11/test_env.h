@@ -72,6 +72,27 @@ class OcspResponder {
   bool ready_ = false;
 };
 
+// keyward-test-ocsp-responder (hostile_ocsp_responder.cc): an OCSP responder that misbehaves on
+// request, on 127.0.0.1 and an ephemeral port, alive at most 60 s; stopped by PID (SIGTERM +
+// waitpid) on destruction. `args` are its --mode/--status/--this-update/--next-update options;
+// `signer` signs (default: the CA itself).
+class HostileOcspResponder {
+ public:
+  HostileOcspResponder(const TestCa& ca, const std::string& dir, std::vector<std::string> args,
+                       X509* signer = nullptr, EVP_PKEY* signer_key = nullptr);
+  ~HostileOcspResponder();
+  HostileOcspResponder(const HostileOcspResponder&) = delete;
+  HostileOcspResponder& operator=(const HostileOcspResponder&) = delete;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  bool ready() const { return port_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::string KeyPem(EVP_PKEY* key);
+
 int FreeLoopbackPort();
 // An index.txt line for the openssl responder.
 std::string IndexLine(X509* cert, bool revoked, int64_t now);
