@@ -118,30 +118,32 @@ Result<LoginResult> RunCardLogin(const CardLoginRequest& request, LoginVerifier&
   return Fail(ErrorCode::kLoginNoUsableCertificate, "no private key for any login certificate");
 }
 
-std::vector<std::string> RegisteredModules() { return Module::P11KitRegisteredPaths(); }
+TokenSummary SummarizeToken(const TokenInfo& t) {
+  TokenSummary s;
+  s.slot_id = t.slot.id;
+  s.slot_description = t.slot.description;
+  s.label = t.label;
+  s.manufacturer = t.manufacturer;
+  s.model = t.model;
+  s.serial = t.serial;
+  s.hardware_slot = t.slot.hardware;
+  s.removable = t.slot.removable;
+  s.token_initialized = t.token_initialized;
+  s.login_required = t.login_required;
+  s.protected_authentication_path = t.protected_authentication_path;
+  s.pin_count_low = t.pin.count_low;
+  s.pin_final_try = t.pin.final_try;
+  s.pin_locked = t.pin.locked;
+  return s;
+}
+
+std::vector<RegisteredModule> RegisteredModules() { return Module::P11KitRegistered(); }
 
 Result<std::vector<TokenSummary>> ListModuleTokens(const std::string& module_path) {
   KW_ASSIGN_OR_RETURN(auto module, Module::Load(module_path));
   KW_ASSIGN_OR_RETURN(auto tokens, ListTokens(*module));
   std::vector<TokenSummary> out;
-  for (const TokenInfo& t : tokens) {
-    TokenSummary s;
-    s.slot_id = t.slot.id;
-    s.slot_description = t.slot.description;
-    s.label = t.label;
-    s.manufacturer = t.manufacturer;
-    s.model = t.model;
-    s.serial = t.serial;
-    s.hardware_slot = t.slot.hardware;
-    s.removable = t.slot.removable;
-    s.token_initialized = t.token_initialized;
-    s.login_required = t.login_required;
-    s.protected_authentication_path = t.protected_authentication_path;
-    s.pin_count_low = t.pin.count_low;
-    s.pin_final_try = t.pin.final_try;
-    s.pin_locked = t.pin.locked;
-    out.push_back(std::move(s));
-  }
+  for (const TokenInfo& t : tokens) out.push_back(SummarizeToken(t));
   return out;
 }
 

@@ -29,6 +29,8 @@ struct CardLoginRequest {
   int64_t now = 0;
 };
 
+TokenSummary SummarizeToken(const TokenInfo& t);
+
 Result<TokenSelector> ParseTokenSelector(const std::string& label_or_uri);
 
 // Signs `challenge` with the key of `cert` on `session` (logged in) and builds the response.

@@ -97,10 +97,20 @@ Module::~Module() {
   if (dl_) dlclose(dl_);
 }
 
-Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
+Result<std::shared_ptr<Module>> Module::Load(const std::string& path_or_name) {
+  std::string path = path_or_name;
+  if (!path.empty() && path.find('/') == std::string::npos) {
+    for (const RegisteredModule& m : P11KitRegistered()) {
+      if (m.name == path_or_name) {
+        path = m.path;
+        break;
+      }
+    }
+  }
   char resolved[PATH_MAX];
   if (!realpath(path.c_str(), resolved)) {
-    return Fail(ErrorCode::kPkcs11ModuleLoadFailed, "no such module file: " + path);
+    return Fail(ErrorCode::kPkcs11ModuleLoadFailed,
+                "no such module file or p11-kit module name: " + path_or_name);
   }
   std::string canonical(resolved);
   ModuleRegistry& reg = ModuleRegistry::Get();
@@ -116,16 +126,16 @@ Result<std::shared_ptr<Module>> Module::Load(const std::string& path) {
       raw, [canonical](Module*) { ModuleRegistry::Get().Release(canonical); });
 }
 
-std::vector<std::string> Module::P11KitRegisteredPaths() {
-  std::vector<std::string> out;
+std::vector<RegisteredModule> Module::P11KitRegistered() {
+  std::vector<RegisteredModule> out;
   CK_FUNCTION_LIST** modules = p11_kit_modules_load(nullptr, P11_KIT_MODULE_UNMANAGED);
   if (!modules) return out;
   for (CK_FUNCTION_LIST** m = modules; *m; ++m) {
+    char* name = p11_kit_module_get_name(*m);
     char* file = p11_kit_module_get_filename(*m);
-    if (file) {
-      out.emplace_back(file);
-      free(file);  // NOLINT: allocated by p11-kit with malloc
-    }
+    if (file) out.push_back({name ? name : "", file});
+    free(name);  // NOLINT: allocated by p11-kit with malloc
+    free(file);  // NOLINT
   }
   p11_kit_modules_release(modules);
   return out;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "keyward/pkcs11.h"
 #include "keyward/result.h"
 
 namespace keyward::pkcs11 {
@@ -33,14 +34,17 @@ struct ModuleInfo {
 
 class Module {
  public:
-  // dlopens `path` (or reuses this process's handle to it) and initialises it.
-  // kPkcs11ModuleLoadFailed when the file cannot be loaded or exports no entry point; a failing
-  // C_Initialize keeps its CKR_* in native.
-  static Result<std::shared_ptr<Module>> Load(const std::string& path);
+  // dlopens `path_or_name` (or reuses this process's handle to the same file) and initialises it.
+  // A value without '/' that names a module registered with p11-kit loads that module's library;
+  // anything else is a file path. kPkcs11ModuleLoadFailed when the file cannot be loaded or
+  // exports no entry point; a failing C_Initialize keeps its CKR_* in native.
+  static Result<std::shared_ptr<Module>> Load(const std::string& path_or_name);
 
-  // Module paths registered with p11-kit (its configuration), for discovery; empty when p11-kit
-  // has none.
-  static std::vector<std::string> P11KitRegisteredPaths();
+  // The modules p11-kit's configuration registers for this program (p11_kit_modules_load:
+  // /etc/pkcs11/modules, /usr/share/p11-kit/modules, the user's ~/.config/pkcs11/modules unless
+  // running as root; enable-in / disable-in honoured), in p11-kit's order. p11-kit only reads the
+  // files and dlopens the libraries; keyward initialises a module only when it is Load()ed.
+  static std::vector<RegisteredModule> P11KitRegistered();
 
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;

@@ -1,6 +1,23 @@
 #include "pkcs11/token.h"
 
+#include <thread>
+
 namespace keyward::pkcs11 {
+
+Result<SlotInfo> GetSlotInfo(const Module& module, CK_SLOT_ID id) {
+  CK_SLOT_INFO info{};
+  CK_RV rv = module.fn()->C_GetSlotInfo(id, &info);
+  if (rv != CKR_OK) return Fail(CkError(rv, "C_GetSlotInfo"));
+  SlotInfo s;
+  s.id = id;
+  s.description = PaddedToString(info.slotDescription, sizeof(info.slotDescription));
+  s.manufacturer = PaddedToString(info.manufacturerID, sizeof(info.manufacturerID));
+  s.flags = info.flags;
+  s.token_present = (info.flags & CKF_TOKEN_PRESENT) != 0;
+  s.removable = (info.flags & CKF_REMOVABLE_DEVICE) != 0;
+  s.hardware = (info.flags & CKF_HW_SLOT) != 0;
+  return s;
+}
 
 Result<std::vector<SlotInfo>> ListSlots(const Module& module, bool token_present_only) {
   CK_FUNCTION_LIST* f = module.fn();
@@ -20,17 +37,7 @@ Result<std::vector<SlotInfo>> ListSlots(const Module& module, bool token_present
   }
   std::vector<SlotInfo> out;
   for (CK_SLOT_ID id : ids) {
-    CK_SLOT_INFO info{};
-    CK_RV rv = f->C_GetSlotInfo(id, &info);
-    if (rv != CKR_OK) return Fail(CkError(rv, "C_GetSlotInfo"));
-    SlotInfo s;
-    s.id = id;
-    s.description = PaddedToString(info.slotDescription, sizeof(info.slotDescription));
-    s.manufacturer = PaddedToString(info.manufacturerID, sizeof(info.manufacturerID));
-    s.flags = info.flags;
-    s.token_present = (info.flags & CKF_TOKEN_PRESENT) != 0;
-    s.removable = (info.flags & CKF_REMOVABLE_DEVICE) != 0;
-    s.hardware = (info.flags & CKF_HW_SLOT) != 0;
+    KW_ASSIGN_OR_RETURN(SlotInfo s, GetSlotInfo(module, id));
     out.push_back(std::move(s));
   }
   return out;
@@ -112,6 +119,22 @@ Result<std::optional<CK_SLOT_ID>> WaitForSlotEvent(const Module& module, bool bl
   if (rv == CKR_NO_EVENT) return std::optional<CK_SLOT_ID>();
   if (rv != CKR_OK) return Fail(CkError(rv, "C_WaitForSlotEvent"));
   return std::optional<CK_SLOT_ID>(slot);
+}
+
+Result<CK_SLOT_ID> WaitForSlotEventFor(const Module& module, std::chrono::milliseconds timeout,
+                                       std::chrono::milliseconds poll_interval) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    KW_ASSIGN_OR_RETURN(std::optional<CK_SLOT_ID> event, WaitForSlotEvent(module, false));
+    if (event) return *event;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      return Fail(ErrorCode::kTimeout, "no slot event before the deadline",
+                  static_cast<uint32_t>(CKR_NO_EVENT));
+    }
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(poll_interval, deadline - now));
+  }
 }
 
 }  // namespace keyward::pkcs11

@@ -6,6 +6,7 @@
 #ifndef KEYWARD_PKCS11_TOKEN_H_
 #define KEYWARD_PKCS11_TOKEN_H_
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ struct TokenInfo {
   PinStatus pin;
 };
 
+Result<SlotInfo> GetSlotInfo(const Module& module, CK_SLOT_ID id);
 Result<std::vector<SlotInfo>> ListSlots(const Module& module, bool token_present_only);
 Result<TokenInfo> GetTokenInfo(const Module& module, const SlotInfo& slot);
 // Every slot with a token present, with its token information.
@@ -59,9 +61,20 @@ struct TokenSelector {
 // several are).
 Result<TokenInfo> SelectToken(const Module& module, const TokenSelector& selector);
 
-// One slot event (insertion/removal). `block`=false polls: nullopt when there was no event.
-// kNotSupported when the module does not implement C_WaitForSlotEvent.
+// One slot event (insertion/removal), the raw call. `block`=false polls (CKF_DONT_BLOCK): nullopt
+// when there was no event. `block`=true waits with no bound: PKCS#11 has no timeout for it and no
+// portable way to interrupt it (only C_Finalize from another thread, which OpenSC and others do not
+// all honour) - prefer WaitForSlotEventFor. kNotSupported (native CKR_FUNCTION_NOT_SUPPORTED) when
+// the module does not implement the requested form (SoftHSM2: blocking).
 Result<std::optional<CK_SLOT_ID>> WaitForSlotEvent(const Module& module, bool block);
+
+// Bounded wait for one slot event: polls C_WaitForSlotEvent(CKF_DONT_BLOCK) every
+// `poll_interval` until an event or `timeout`. kTimeout (native CKR_NO_EVENT) when nothing
+// happened in time - also what a module without removable slots gives (SoftHSM2 answers polls
+// with CKR_NO_EVENT); kNotSupported when the module refuses polling too.
+Result<CK_SLOT_ID> WaitForSlotEventFor(
+    const Module& module, std::chrono::milliseconds timeout,
+    std::chrono::milliseconds poll_interval = std::chrono::milliseconds(100));
 
 }  // namespace keyward::pkcs11
 

@@ -9,7 +9,9 @@
 #ifndef KEYWARD_PKCS11_H_
 #define KEYWARD_PKCS11_H_
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -68,7 +70,8 @@ enum class OcspFailurePolicy {
 };
 
 struct CardLoginOptions {
-  std::string module_path;  // e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+  // e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so, or a p11-kit module name (opensc-pkcs11)
+  std::string module_path;
   // Token selection: a label, or a "pkcs11:" URI (token=, serial=, manufacturer=, model=). Empty:
   // the only token present.
   std::string token;
@@ -109,12 +112,48 @@ struct TokenCertificateSummary {
   bool is_ca = false;
 };
 
-// Module files registered with p11-kit (its modules configuration), for `--module` defaults.
-std::vector<std::string> RegisteredModules();
+// A module registered with p11-kit (pkcs11.conf(5)): `name` is its config file's name without
+// ".module" (Debian: softhsm2, opensc-pkcs11, p11-kit-trust), `path` the library p11-kit resolved.
+struct RegisteredModule {
+  std::string name;
+  std::string path;
+};
+
+// The modules registered with p11-kit for this program, in p11-kit's order. Every function below
+// that takes a `module_path` also accepts such a name (a value without '/').
+std::vector<RegisteredModule> RegisteredModules();
 
 Result<std::vector<TokenSummary>> ListModuleTokens(const std::string& module_path);
 Result<std::vector<TokenCertificateSummary>> ListTokenCertificates(const std::string& module_path,
                                                                    const std::string& token);
+// A token inserted into or removed from a slot of a module.
+struct TokenEvent {
+  uint64_t slot_id = 0;
+  std::string slot_description;
+  bool token_present = false;  // after the event: true for an insertion
+  TokenSummary token;          // when token_present
+};
+
+// Waits for token insertions and removals with a deadline. Keeps the module initialised between
+// waits, so an event between two Wait calls is not lost. Wait polls the module
+// (C_WaitForSlotEvent with CKF_DONT_BLOCK, every 100 ms): PKCS#11's blocking form has no timeout
+// and cannot be interrupted portably. Errors: kTimeout (nothing happened in time, also for modules
+// whose slots never change such as SoftHSM2), kNotSupported (the module has no slot events).
+class TokenWatcher {
+ public:
+  static Result<TokenWatcher> Open(const std::string& module_path);
+  TokenWatcher(TokenWatcher&&) noexcept;
+  TokenWatcher& operator=(TokenWatcher&&) noexcept;
+  ~TokenWatcher();
+
+  Result<TokenEvent> Wait(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  explicit TokenWatcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // Runs a whole local login. `pin` is wiped by the caller; keyward copies it into a wiping buffer.
 Result<LoginResult> CardLogin(const CardLoginOptions& options, std::span<const uint8_t> pin);
 

@@ -1,4 +1,5 @@
-// `keyward token list` and `keyward token certs`: what any PKCS#11 module shows.
+// `keyward token modules`, `keyward token list` and `keyward token certs`: what any PKCS#11
+// module shows. `--module` takes a file path or the name of a module registered with p11-kit.
 #include <cstdio>
 #include <memory>
 
@@ -15,9 +16,30 @@ struct TokenOptions {
   bool json = false;
 };
 
-std::vector<std::string> Modules(const TokenOptions& o) {
-  if (!o.module.empty()) return {o.module};
-  return pkcs11::RegisteredModules();
+// The modules to look at: --module (a path, or a p11-kit name), else every registered module.
+std::vector<pkcs11::RegisteredModule> Modules(const TokenOptions& o) {
+  if (o.module.empty()) return pkcs11::RegisteredModules();
+  if (o.module.find('/') == std::string::npos) {
+    for (auto& m : pkcs11::RegisteredModules()) {
+      if (m.name == o.module) return {m};
+    }
+  }
+  return {{"", o.module}};
+}
+
+void Describe(nlohmann::json& j, const pkcs11::RegisteredModule& m) {
+  j["module"] = m.path;
+  j["module_name"] = m.name.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.name);
+}
+
+int RunModules(const TokenOptions& o) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : pkcs11::RegisteredModules()) {
+    out.push_back({{"name", m.name}, {"path", m.path}});
+    if (!o.json) std::printf("%-24s %s\n", m.name.c_str(), m.path.c_str());
+  }
+  if (o.json) std::printf("%s\n", nlohmann::json{{"modules", out}}.dump(2).c_str());
+  return kExitOk;
 }
 
 int RunList(const TokenOptions& o) {
@@ -28,12 +50,12 @@ int RunList(const TokenOptions& o) {
                              "no --module given and p11-kit has no registered module"},
                        o.json);
   }
-  for (const std::string& m : modules) {
-    auto tokens = pkcs11::ListModuleTokens(m);
+  for (const auto& m : modules) {
+    auto tokens = pkcs11::ListModuleTokens(m.path);
     if (!tokens) return ReportError(tokens.error(), o.json);
     for (const auto& t : *tokens) {
       nlohmann::json j = ToJson(t);
-      j["module"] = m;
+      Describe(j, m);
       out.push_back(std::move(j));
       if (!o.json) {
         std::printf("%-32s serial %-16s %s / %s%s%s%s\n", t.label.c_str(), t.serial.c_str(),
@@ -59,18 +81,18 @@ int RunCerts(const TokenOptions& o) {
                              "no --module given and p11-kit has no registered module"},
                        o.json);
   }
-  for (const std::string& m : modules) {
-    auto certs = pkcs11::ListTokenCertificates(m, o.token);
+  for (const auto& m : modules) {
+    auto certs = pkcs11::ListTokenCertificates(m.path, o.token);
     if (!certs) return ReportError(certs.error(), o.json);
     for (const auto& c : *certs) {
-      nlohmann::json j = {{"module", m},
-                          {"token", c.token_label},
+      nlohmann::json j = {{"token", c.token_label},
                           {"label", c.object_label},
                           {"id", c.id_hex},
                           {"key_type", c.key_type},
                           {"key_bits", c.key_bits},
                           {"is_ca", c.is_ca},
                           {"certificate", ToJson(c.certificate)}};
+      Describe(j, m);
       out.push_back(std::move(j));
       if (!o.json) {
         std::printf("%s  id=%s  %s-%d  %s\n    issuer %s  serial %s\n    sha256 %s\n",
@@ -88,16 +110,21 @@ Command MakeTokenCommand(CLI::App& root) {
   auto opts = std::make_shared<TokenOptions>();
   CLI::App* token = root.add_subcommand("token", "PKCS#11 tokens of any module");
   token->require_subcommand(1);
+  CLI::App* modules =
+      token->add_subcommand("modules", "List the modules registered with p11-kit (name, file)");
+  modules->add_flag("--json", opts->json, "Machine-readable output");
   CLI::App* list =
       token->add_subcommand("list", "List the tokens present (slots, flags, PIN hints)");
   CLI::App* certs = token->add_subcommand("certs", "List X.509 certificates on the tokens");
   for (CLI::App* sub : {list, certs}) {
     sub->add_option("--module", opts->module,
-                    "PKCS#11 module file (default: every module registered with p11-kit)");
+                    "PKCS#11 module file or p11-kit module name (default: every module "
+                    "registered with p11-kit)");
     sub->add_flag("--json", opts->json, "Machine-readable output");
   }
   certs->add_option("--token", opts->token, "Token label or pkcs11: URI (default: all tokens)");
-  return {token, [opts, list, certs]() {
+  return {token, [opts, modules, list, certs]() {
+            if (modules->parsed()) return RunModules(*opts);
             if (list->parsed()) return RunList(*opts);
             if (certs->parsed()) return RunCerts(*opts);
             return kExitUsage;

@@ -105,8 +105,8 @@ TEST_F(CliTest, CardLoginBadRulesIsUsageError) {
 }
 
 TEST_F(CliTest, CardLoginMissingModuleIsEnvironmentError) {
-  auto [rc, j] = Keyward({"card", "login", "--module", dir() + "/none.so", "--ca", dir() + "/ca.pem",
-                          "--pin-fd", "0", "--json"},
+  auto [rc, j] = Keyward({"card", "login", "--module", dir() + "/none.so", "--ca",
+                          dir() + "/ca.pem", "--pin-fd", "0", "--json"},
                          testing::kUserPin);
   EXPECT_EQ(rc, 3);
   EXPECT_EQ(j["error"]["code"], "pkcs11_module_load_failed");

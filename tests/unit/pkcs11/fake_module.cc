@@ -18,6 +18,7 @@ CK_RV g_login_rv = CKR_OK;
 CK_RV g_token_rv = CKR_OK;
 bool g_initialized = false;
 int g_events = 0;
+bool g_no_slot_events = false;  // C_WaitForSlotEvent unimplemented in both forms
 
 unsigned long EnvNumber(const char* name, unsigned long fallback) {  // NOLINT(runtime/int)
   const char* v = std::getenv(name);
@@ -37,6 +38,7 @@ CK_RV Initialize(void*) {
   g_token_rv = EnvNumber("FAKE_P11_TOKEN_RV", CKR_OK);
   g_initialized = true;
   g_events = 1;
+  g_no_slot_events = EnvNumber("FAKE_P11_NO_SLOT_EVENTS", 0) != 0;
   return CKR_OK;
 }
 CK_RV Finalize(void*) {
@@ -94,6 +96,7 @@ CK_RV FindObjects(CK_SESSION_HANDLE, CK_OBJECT_HANDLE*, CK_ULONG, CK_ULONG* n) {
 }
 CK_RV FindObjectsFinal(CK_SESSION_HANDLE) { return CKR_OK; }
 CK_RV WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID* slot, void*) {
+  if (g_no_slot_events) return CKR_FUNCTION_NOT_SUPPORTED;
   if (g_events > 0) {
     --g_events;
     *slot = 7;

@@ -16,6 +16,7 @@ class FakeModuleTest : public ::testing::Test {
     unsetenv("FAKE_P11_TOKEN_FLAGS");
     unsetenv("FAKE_P11_LOGIN_RV");
     unsetenv("FAKE_P11_TOKEN_RV");
+    unsetenv("FAKE_P11_NO_SLOT_EVENTS");
   }
   static void SetEnv(const char* name, unsigned long v) {  // NOLINT(runtime/int)
     setenv(name, std::to_string(v).c_str(), 1);
@@ -99,6 +100,32 @@ TEST_F(FakeModuleTest, SlotEvents) {
   auto blocking = WaitForSlotEvent(*m, true);
   ASSERT_FALSE(blocking);
   EXPECT_EQ(blocking.error().code, ErrorCode::kNotSupported);
+}
+
+TEST_F(FakeModuleTest, BoundedWaitReturnsThePendingEventThenTimesOut) {
+  auto m = Load();
+  ASSERT_TRUE(m);
+  auto ev = WaitForSlotEventFor(*m, std::chrono::seconds(5));
+  ASSERT_TRUE(ev) << ev.error().ToString();
+  EXPECT_EQ(*ev, 7u);
+  auto none = WaitForSlotEventFor(*m, std::chrono::milliseconds(200));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kTimeout);
+}
+
+TEST_F(FakeModuleTest, ModuleWithoutSlotEventsIsNotSupported) {
+  SetEnv("FAKE_P11_NO_SLOT_EVENTS", 1);
+  auto m = Load();
+  ASSERT_TRUE(m);
+  auto ev = WaitForSlotEventFor(*m, std::chrono::seconds(5));
+  ASSERT_FALSE(ev);
+  EXPECT_EQ(ev.error().code, ErrorCode::kNotSupported);
+  EXPECT_EQ(ev.error().native, CKR_FUNCTION_NOT_SUPPORTED);
+  auto watcher = TokenWatcher::Open(KEYWARD_FAKE_P11_MODULE);
+  ASSERT_TRUE(watcher);
+  auto w = watcher->Wait(std::chrono::seconds(5));
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().code, ErrorCode::kNotSupported);
 }
 
 TEST_F(FakeModuleTest, DoubleLoadInitialisesOnce) {

@@ -4,6 +4,11 @@
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
 
 #include "pkcs11/session.h"
 #include "pkcs11/token.h"
@@ -131,6 +136,85 @@ TEST(TokenTest, PollingSlotEventsWithoutChangeReportsNone) {
   auto ev = WaitForSlotEvent(**m, false);
   ASSERT_TRUE(ev) << ev.error().ToString();
   EXPECT_FALSE(ev->has_value()) << **ev;
+}
+
+TEST(TokenTest, SoftHsmHasNoBlockingSlotEvents) {
+  testing::SoftHsm hsm;
+  hsm.InitToken("alpha");
+  auto m = Module::Load(testing::kSoftHsmModule);
+  ASSERT_TRUE(m);
+  // SoftHSM 2.6.1 refuses the blocking form: a clear code, the CKR_* kept.
+  auto blocking = WaitForSlotEvent(**m, true);
+  ASSERT_FALSE(blocking);
+  EXPECT_EQ(blocking.error().code, ErrorCode::kNotSupported);
+  EXPECT_EQ(blocking.error().native, CKR_FUNCTION_NOT_SUPPORTED);
+  // It answers polls with CKR_NO_EVENT, so the bounded wait ends at its deadline.
+  auto bounded = WaitForSlotEventFor(**m, std::chrono::milliseconds(300));
+  ASSERT_FALSE(bounded);
+  EXPECT_EQ(bounded.error().code, ErrorCode::kTimeout);
+  EXPECT_EQ(bounded.error().native, CKR_NO_EVENT);
+  auto watcher = TokenWatcher::Open(testing::kSoftHsmModule);
+  ASSERT_TRUE(watcher) << watcher.error().ToString();
+  auto ev = watcher->Wait(std::chrono::milliseconds(300));
+  ASSERT_FALSE(ev);
+  EXPECT_EQ(ev.error().code, ErrorCode::kTimeout);
+}
+
+// p11-kit discovery: Debian's softhsm2 and opensc-pkcs11 packages register their modules in
+// /usr/share/p11-kit/modules (softhsm2.module, opensc-pkcs11.module).
+std::string Canonical(const std::string& path) {
+  char buf[PATH_MAX];
+  return realpath(path.c_str(), buf) ? std::string(buf) : path;
+}
+
+TEST(P11KitTest, ListsTheModulesDebianRegisters) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/share/p11-kit/modules/softhsm2.module"));
+  ASSERT_TRUE(std::filesystem::exists("/usr/share/p11-kit/modules/opensc-pkcs11.module"));
+  auto modules = RegisteredModules();
+  std::map<std::string, std::string> by_name;
+  for (const auto& m : modules) by_name[m.name] = m.path;
+  ASSERT_TRUE(by_name.count("softhsm2"));
+  ASSERT_TRUE(by_name.count("opensc-pkcs11"));
+  EXPECT_EQ(Canonical(by_name["softhsm2"]), Canonical(testing::kSoftHsmModule));
+  EXPECT_EQ(Canonical(by_name["opensc-pkcs11"]), Canonical(kOpenScModule));
+  // Every module file p11-kit reads from that directory is listed under its name.
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/share/p11-kit/modules")) {
+    if (entry.path().extension() != ".module") continue;
+    EXPECT_TRUE(by_name.count(entry.path().stem().string())) << entry.path();
+  }
+}
+
+TEST(P11KitTest, LoadByNameLogsInToSoftHsm) {
+  testing::SoftHsm hsm;
+  hsm.InitToken("named");
+  auto by_name = Module::Load("softhsm2");
+  ASSERT_TRUE(by_name) << by_name.error().ToString();
+  // The same file as by path: one shared initialisation.
+  auto by_path = Module::Load(testing::kSoftHsmModule);
+  ASSERT_TRUE(by_path);
+  EXPECT_EQ(by_name->get(), by_path->get());
+  TokenSelector sel;
+  sel.label = "named";
+  auto token = SelectToken(**by_name, sel);
+  ASSERT_TRUE(token) << token.error().ToString();
+  auto s = Session::Open(*by_name, *token);
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto wrong = s->Login(SecretBytes(std::string_view("999999")));
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kPinIncorrect);
+  ASSERT_TRUE(s->Login(SecretBytes(std::string_view(testing::kUserPin))));
+  // The public API takes the name wherever it takes a module path.
+  auto tokens = ListModuleTokens("softhsm2");
+  ASSERT_TRUE(tokens) << tokens.error().ToString();
+  bool found = false;
+  for (const auto& t : *tokens) found = found || t.label == "named";
+  EXPECT_TRUE(found);
+}
+
+TEST(P11KitTest, UnknownNameIsModuleLoadFailed) {
+  auto m = Module::Load("no-such-p11-kit-module");
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, ErrorCode::kPkcs11ModuleLoadFailed);
 }
 
 TEST(SessionTest, FindsKeysByIdAndByPublicKeyFallback) {

@@ -4,8 +4,14 @@
 // here), then keyward logs in and maps it exactly as it would a real card.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
 #include "keyward/pcsc.h"
 #include "pkcs11/card_login.h"
+#include "pkcs11/token.h"
 #include "tests/unit/pcsc/harness.h"
 #include "tests/unit/pkcs11/test_pki.h"
 
@@ -126,6 +132,82 @@ TEST_F(OpenScE2eTest, CardRemovedMidLoginIsTokenRemoved) {
   auto r = Login("123456");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kPkcs11TokenRemoved) << r.error().ToString();
+}
+
+// Slot events through OpenSC's C_WaitForSlotEvent (pcscd's reader state underneath): the card is
+// inserted and removed by starting and stopping keyward-softpiv by PID.
+class OpenScSlotEventTest : public OpenScE2eTest {
+ protected:
+  // Forgets events that predate the test (a previous test's card), bounded.
+  static void Drain(TokenWatcher& w) {
+    for (int i = 0; i < 20; ++i) {
+      auto ev = w.Wait(std::chrono::milliseconds(300));
+      if (!ev) {
+        ASSERT_EQ(ev.error().code, ErrorCode::kTimeout) << ev.error().ToString();
+        return;
+      }
+    }
+    FAIL() << "slot events never stop";
+  }
+};
+
+TEST_F(OpenScSlotEventTest, InsertionAndRemovalSeenAndTimeoutHonoured) {
+  auto watcher = TokenWatcher::Open(kOpenSc);
+  ASSERT_TRUE(watcher) << watcher.error().ToString();
+  Drain(*watcher);
+  // Nothing happens: the bounded wait ends with kTimeout (native CKR_NO_EVENT).
+  auto idle = watcher->Wait(std::chrono::seconds(1));
+  ASSERT_FALSE(idle);
+  EXPECT_EQ(idle.error().code, ErrorCode::kTimeout);
+  EXPECT_EQ(idle.error().native, CKR_NO_EVENT);
+
+  auto card = pt::StartSoftCard(dir_.File("card.json"));
+  ASSERT_TRUE(card) << card.error().ToString();
+  auto inserted = watcher->Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(inserted) << inserted.error().ToString();
+  EXPECT_TRUE(inserted->token_present);
+  EXPECT_FALSE(inserted->token.label.empty());
+  EXPECT_TRUE(inserted->token.removable);
+
+  card->Stop();
+  auto removed = watcher->Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(removed) << removed.error().ToString();
+  EXPECT_EQ(removed->slot_id, inserted->slot_id);
+  EXPECT_FALSE(removed->token_present);
+}
+
+TEST_F(OpenScSlotEventTest, BlockingCallReturnsTheInsertion) {
+  // OpenSC implements the blocking form. It cannot be bounded or interrupted, so the card is in
+  // before the call (OpenSC reports a pending event without blocking) and a watchdog ends the
+  // process should the call hang anyway.
+  auto module = Module::Load(kOpenSc);
+  ASSERT_TRUE(module) << module.error().ToString();
+  for (int i = 0; i < 20; ++i) {
+    auto ev = WaitForSlotEvent(**module, false);
+    ASSERT_TRUE(ev) << ev.error().ToString();
+    if (!ev->has_value()) break;
+  }
+  auto card = pt::StartSoftCard(dir_.File("card.json"));
+  ASSERT_TRUE(card) << card.error().ToString();
+  ASSERT_TRUE(pt::WaitForCard(true));
+  std::atomic<bool> returned{false};
+  std::thread watchdog([&returned] {
+    for (int i = 0; i < 300 && !returned; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!returned) {
+      std::fprintf(stderr, "blocking C_WaitForSlotEvent did not return within 30 s\n");
+      std::_Exit(1);
+    }
+  });
+  auto ev = WaitForSlotEvent(**module, true);
+  returned = true;
+  watchdog.join();
+  ASSERT_TRUE(ev) << ev.error().ToString();
+  ASSERT_TRUE(ev->has_value());
+  auto slot = GetSlotInfo(**module, **ev);
+  ASSERT_TRUE(slot);
+  EXPECT_TRUE(slot->token_present);
 }
 
 }  // namespace
