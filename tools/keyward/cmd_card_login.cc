@@ -124,7 +124,8 @@ card::CardSubcommand MakeCardLogin(CLI::App& card_app) {
   auto o = std::make_shared<LoginOptions>();
   CLI::App* app = card_app.add_subcommand(
       "login", "Certificate login with a smart card / PKCS#11 token (challenge, chain, mapping)");
-  app->add_option("--module", o->login.module_path, "PKCS#11 module file")->required();
+  app->add_option("--module", o->login.module_path, "PKCS#11 module file or p11-kit module name")
+      ->required();
   app->add_option("--token", o->login.token, "Token label or pkcs11: URI");
   app->add_option("--ca", o->login.ca_files, "Trusted CA certificates (PEM/DER), repeatable")
       ->required();

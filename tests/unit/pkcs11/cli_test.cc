@@ -69,6 +69,35 @@ TEST_F(CliTest, TokenListAndCerts) {
             testing::ToCertificate(cert_.get()).SerialHex());
 }
 
+TEST_F(CliTest, ModulesAndP11KitNames) {
+  auto [rc, m] = Keyward({"token", "modules", "--json"});
+  ASSERT_EQ(rc, 0);
+  bool softhsm = false, opensc = false;
+  for (const auto& e : m["modules"]) {
+    softhsm = softhsm || e["name"] == "softhsm2";
+    opensc = opensc || e["name"] == "opensc-pkcs11";
+  }
+  EXPECT_TRUE(softhsm && opensc) << m.dump();
+  // --module takes the p11-kit name; the output says which module it was.
+  auto [rc2, j] = Keyward({"token", "list", "--module", "softhsm2", "--json"});
+  ASSERT_EQ(rc2, 0);
+  bool found = false;
+  for (const auto& t : j["tokens"]) {
+    if (t["label"] != "cli") continue;
+    found = true;
+    EXPECT_EQ(t["module_name"], "softhsm2");
+  }
+  EXPECT_TRUE(found) << j.dump();
+  auto [rc3, l] = Keyward({"card", "login", "--module", "softhsm2", "--token", "cli", "--ca",
+                           dir() + "/ca.pem", "--pin-fd", "0", "--host", "ws1", "--json"},
+                          testing::kUserPin);
+  ASSERT_EQ(rc3, 0) << l.dump();
+  EXPECT_EQ(l["account"], "erin@corp.example");
+  auto [rc4, u] = Keyward({"token", "list", "--module", "no-such-module", "--json"});
+  EXPECT_EQ(rc4, 3);
+  EXPECT_EQ(u["error"]["code"], "pkcs11_module_load_failed");
+}
+
 TEST_F(CliTest, CardLoginWithPinFd) {
   auto [rc, j] = Keyward({"card", "login", "--module", testing::kSoftHsmModule, "--token", "cli",
                           "--ca", dir() + "/ca.pem", "--pin-fd", "0", "--host", "ws1", "--json"},
