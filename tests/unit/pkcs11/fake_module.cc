@@ -87,7 +87,13 @@ CK_RV OpenSession(CK_SLOT_ID slot, CK_FLAGS, void*, CK_NOTIFY, CK_SESSION_HANDLE
   return CKR_OK;
 }
 CK_RV CloseSession(CK_SESSION_HANDLE) { return CKR_OK; }
-CK_RV Login(CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR*, CK_ULONG) { return g_login_rv; }
+// A token with a protected authentication path (pinpad) takes no PIN from the host; any other
+// needs one (PKCS#11 v2.40 §5.6 C_Login).
+CK_RV Login(CK_SESSION_HANDLE, CK_USER_TYPE, CK_UTF8CHAR* pin, CK_ULONG) {
+  bool pinpad = (g_token_flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+  if (pinpad != (pin == nullptr)) return CKR_ARGUMENTS_BAD;
+  return g_login_rv;
+}
 CK_RV Logout(CK_SESSION_HANDLE) { return CKR_OK; }
 CK_RV FindObjectsInit(CK_SESSION_HANDLE, CK_ATTRIBUTE*, CK_ULONG) { return CKR_OK; }
 CK_RV FindObjects(CK_SESSION_HANDLE, CK_OBJECT_HANDLE*, CK_ULONG, CK_ULONG* n) {

@@ -54,6 +54,48 @@ TEST_F(FakeModuleTest, LockedPinIsPinBlockedWithHint) {
   EXPECT_EQ(r.error().native, CKR_PIN_LOCKED);
 }
 
+TEST_F(FakeModuleTest, ProtectedAuthenticationPathLogsInWithoutAPin) {
+  SetEnv("FAKE_P11_TOKEN_FLAGS", CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
+                                     CKF_USER_PIN_INITIALIZED | CKF_PROTECTED_AUTHENTICATION_PATH);
+  auto m = Load();
+  ASSERT_TRUE(m);
+  auto t = SelectToken(*m, TokenSelector{});
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->protected_authentication_path);
+  auto s = Session::Open(m, *t);
+  ASSERT_TRUE(s);
+  auto r = s->LoginProtectedPath();
+  EXPECT_TRUE(r) << r.error().ToString();
+}
+
+TEST_F(FakeModuleTest, WrongPinOnThePinpadIsPinIncorrect) {
+  SetEnv("FAKE_P11_TOKEN_FLAGS", CKF_TOKEN_INITIALIZED | CKF_LOGIN_REQUIRED |
+                                     CKF_USER_PIN_INITIALIZED | CKF_PROTECTED_AUTHENTICATION_PATH);
+  SetEnv("FAKE_P11_LOGIN_RV", CKR_PIN_INCORRECT);
+  auto m = Load();
+  ASSERT_TRUE(m);
+  auto t = SelectToken(*m, TokenSelector{});
+  ASSERT_TRUE(t);
+  auto s = Session::Open(m, *t);
+  ASSERT_TRUE(s);
+  auto r = s->LoginProtectedPath();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPinIncorrect);
+}
+
+TEST_F(FakeModuleTest, NoPinpadIsNotSupported) {
+  auto m = Load();
+  ASSERT_TRUE(m);
+  auto t = SelectToken(*m, TokenSelector{});
+  ASSERT_TRUE(t);
+  ASSERT_FALSE(t->protected_authentication_path);
+  auto s = Session::Open(m, *t);
+  ASSERT_TRUE(s);
+  auto r = s->LoginProtectedPath();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotSupported);
+}
+
 TEST_F(FakeModuleTest, FinalTryIsSurfaced) {
   SetEnv("FAKE_P11_TOKEN_FLAGS",
          CKF_TOKEN_INITIALIZED | CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY);
