@@ -49,7 +49,7 @@ Result<std::string> ResponderUrl(const Certificate& leaf, const OcspOptions& opt
   return url;
 }
 
-Result<OcspResponsePtr> Exchange(const std::string& url, OCSP_REQUEST* req, int timeout) {
+Result<Bytes> Exchange(const std::string& url, OCSP_REQUEST* req, int timeout) {
   char *host_raw = nullptr, *port_raw = nullptr, *path_raw = nullptr;
   int ssl = 0;
   if (OSSL_HTTP_parse_url(url.c_str(), &ssl, nullptr, &host_raw, &port_raw, nullptr, &path_raw,
@@ -74,9 +74,38 @@ Result<OcspResponsePtr> Exchange(const std::string& url, OCSP_REQUEST* req, int 
                          req_bio.get(), "application/ocsp-response", 0, 64 * 1024, timeout, 0);
   if (!rsp_raw) return Fail(ErrorCode::kOcspUnavailable, LastOpensslError("OCSP HTTP exchange"));
   BioPtr rsp_bio(rsp_raw);
-  OCSP_RESPONSE* resp = d2i_OCSP_RESPONSE_bio(rsp_bio.get(), nullptr);
-  if (!resp) return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP response"));
-  return OcspResponsePtr(resp);
+  Bytes body;
+  uint8_t buf[4096];
+  int n = 0;
+  while ((n = BIO_read(rsp_bio.get(), buf, sizeof(buf))) > 0) {
+    body.insert(body.end(), buf, buf + n);
+    if (body.size() > 64 * 1024) return Fail(ErrorCode::kOcspResponseInvalid, "response too long");
+  }
+  ERR_clear_error();
+  return body;
+}
+
+struct Request {
+  OcspCertIdPtr id;
+  OcspRequestPtr req;
+};
+
+// The request for `leaf` with `nonce` (RFC 8954 nonce extension).
+Result<Request> BuildRequest(const Certificate& leaf, const Certificate& issuer,
+                             std::span<const uint8_t> nonce) {
+  Request r{OcspCertIdPtr(OCSP_cert_to_id(nullptr, leaf.get(), issuer.get())),
+            OcspRequestPtr(OCSP_REQUEST_new())};
+  if (!r.id || !r.req) return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request"));
+  OCSP_CERTID* id_copy = OCSP_CERTID_dup(r.id.get());
+  if (!id_copy || !OCSP_request_add0_id(r.req.get(), id_copy)) {
+    OCSP_CERTID_free(id_copy);
+    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request id"));
+  }
+  if (OCSP_request_add1_nonce(r.req.get(), const_cast<uint8_t*>(nonce.data()),
+                              static_cast<int>(nonce.size())) != 1) {
+    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP nonce"));
+  }
+  return r;
 }
 
 }  // namespace
@@ -85,20 +114,30 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
                              std::span<const Certificate> trusted, const OcspOptions& options,
                              int64_t now) {
   KW_ASSIGN_OR_RETURN(std::string url, ResponderUrl(leaf, options));
-  OcspCertIdPtr id(OCSP_cert_to_id(nullptr, leaf.get(), issuer.get()));
-  OcspRequestPtr req(OCSP_REQUEST_new());
-  if (!id || !req) return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request"));
-  OCSP_CERTID* id_copy = OCSP_CERTID_dup(id.get());
-  if (!id_copy || !OCSP_request_add0_id(req.get(), id_copy)) {
-    OCSP_CERTID_free(id_copy);
-    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request id"));
-  }
   KW_ASSIGN_OR_RETURN(Bytes nonce, RandomBytes(32));
-  if (OCSP_request_add1_nonce(req.get(), nonce.data(), static_cast<int>(nonce.size())) != 1) {
-    return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP nonce"));
-  }
+  KW_ASSIGN_OR_RETURN(Request request, BuildRequest(leaf, issuer, nonce));
+  KW_ASSIGN_OR_RETURN(Bytes body, Exchange(url, request.req.get(), options.timeout_seconds));
+  KW_ASSIGN_OR_RETURN(OcspAnswer answer,
+                      VerifyOcspResponse(body, leaf, issuer, trusted, nonce, options, now));
+  answer.url = url;
+  return answer;
+}
 
-  KW_ASSIGN_OR_RETURN(OcspResponsePtr resp, Exchange(url, req.get(), options.timeout_seconds));
+Result<OcspAnswer> VerifyOcspResponse(std::span<const uint8_t> der, const Certificate& leaf,
+                                      const Certificate& issuer,
+                                      std::span<const Certificate> trusted,
+                                      std::span<const uint8_t> expected_nonce,
+                                      const OcspOptions& options, int64_t now) {
+  KW_ASSIGN_OR_RETURN(Request request, BuildRequest(leaf, issuer, expected_nonce));
+  OCSP_REQUEST* req = request.req.get();
+  OCSP_CERTID* id = request.id.get();
+  if (der.size() > 64 * 1024) return Fail(ErrorCode::kOcspResponseInvalid, "response too long");
+  const unsigned char* p = der.data();
+  OcspResponsePtr resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));  // NOLINT
+  if (!resp) return Fail(ErrorCode::kOcspResponseInvalid, TakeOpensslError("OCSP response"));
+  if (p != der.data() + der.size()) {
+    return Fail(ErrorCode::kOcspResponseInvalid, "trailing bytes after the OCSP response");
+  }
   int status = OCSP_response_status(resp.get());
   if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
     // tryLater / internalError: the responder cannot answer now, which (unsigned, like every
@@ -133,7 +172,7 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
   // The nonce only after the signature: a nonce mismatch then means a genuinely signed response
   // that answers another request (a replay), never an unsigned forgery.
   // OCSP_check_nonce: 1 equal, 0 both present and different, -1 ours absent from the response.
-  int nonce_check = OCSP_check_nonce(req.get(), basic.get());
+  int nonce_check = OCSP_check_nonce(req, basic.get());
   if (nonce_check == 0) return Fail(ErrorCode::kOcspNonceMismatch, "OCSP nonce differs");
   if (nonce_check != 1 && options.require_nonce) {
     return Fail(ErrorCode::kOcspNonceMissing, "OCSP response carries no nonce");
@@ -141,12 +180,11 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
 
   int cert_status = -1, reason = -1;
   ASN1_GENERALIZEDTIME *rev_time = nullptr, *this_upd = nullptr, *next_upd = nullptr;
-  if (OCSP_resp_find_status(basic.get(), id.get(), &cert_status, &reason, &rev_time, &this_upd,
+  if (OCSP_resp_find_status(basic.get(), id, &cert_status, &reason, &rev_time, &this_upd,
                             &next_upd) != 1) {
     return Fail(ErrorCode::kOcspResponseInvalid, "OCSP response does not cover the certificate");
   }
   OcspAnswer answer;
-  answer.url = url;
   answer.this_update = ToUnix(this_upd);
   answer.next_update = next_upd ? ToUnix(next_upd) : 0;
   answer.revocation_time = rev_time ? ToUnix(rev_time) : 0;

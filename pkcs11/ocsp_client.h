@@ -46,6 +46,15 @@ Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
                              std::span<const Certificate> trusted, const OcspOptions& options,
                              int64_t now);
 
+// Everything CheckOcsp does after the HTTP exchange, on the response body `der` (untrusted
+// bytes; the fuzz target tests/fuzz/ocsp_response.cc drives this): a request for `leaf` carrying
+// `expected_nonce` is what the response must answer. `url` of the answer is left empty.
+Result<OcspAnswer> VerifyOcspResponse(std::span<const uint8_t> der, const Certificate& leaf,
+                                      const Certificate& issuer,
+                                      std::span<const Certificate> trusted,
+                                      std::span<const uint8_t> expected_nonce,
+                                      const OcspOptions& options, int64_t now);
+
 }  // namespace keyward::pkcs11
 
 #endif  // KEYWARD_PKCS11_OCSP_CLIENT_H_

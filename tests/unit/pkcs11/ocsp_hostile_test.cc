@@ -307,5 +307,30 @@ TEST_F(OcspHostileTest, UnknownStatusHardFailsAndSoftFails) {
   EXPECT_EQ(soft->revocation.soft_fail_reason, "revocation_unknown");
 }
 
+// The body checks without a network (VerifyOcspResponse, what CheckOcsp runs on the HTTP body).
+TEST_F(OcspHostileTest, BodyChecks) {
+  Certificate leaf = testing::ToCertificate(leaf_.get());
+  Certificate ca = testing::ToCertificate(ca_.cert.get());
+  std::vector<Certificate> trusted = {ca};
+  Bytes nonce(32, 7);
+  OcspOptions o;
+  const Bytes try_later = {0x30, 0x03, 0x0a, 0x01, 0x03};  // OCSPResponse{tryLater}
+  auto r = VerifyOcspResponse(try_later, leaf, ca, trusted, nonce, o, now_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kOcspUnavailable);
+  Bytes trailing = try_later;
+  trailing.push_back(0);
+  r = VerifyOcspResponse(trailing, leaf, ca, trusted, nonce, o, now_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kOcspResponseInvalid);
+  Bytes huge(64 * 1024 + 1, 0x30);
+  r = VerifyOcspResponse(huge, leaf, ca, trusted, nonce, o, now_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kOcspResponseInvalid);
+  r = VerifyOcspResponse({}, leaf, ca, trusted, nonce, o, now_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kOcspResponseInvalid);
+}
+
 }  // namespace
 }  // namespace keyward::pkcs11
