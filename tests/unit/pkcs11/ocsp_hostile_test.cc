@@ -332,5 +332,37 @@ TEST_F(OcspHostileTest, BodyChecks) {
   EXPECT_EQ(r.error().code, ErrorCode::kOcspResponseInvalid);
 }
 
+// The fuzz target's seeds (tests/fuzz/corpus/ocsp_response, first byte = options) are real
+// responses for its fixed CA and leaf (also in tests/data/pkcs11): they pass the signature, so the
+// fuzzer starts from inputs that reach every later check.
+TEST(OcspFuzzSeeds, ReachThePostSignatureChecks) {
+  std::string data = std::string(KEYWARD_TEST_DATA_DIR) + "/pkcs11/";
+  std::string corpus = std::string(KEYWARD_SOURCE_DIR) + "/tests/fuzz/corpus/ocsp_response/";
+  auto ca = Certificate::ParsePem(*ReadFileToString(data + "ocsp_fuzz_ca.pem"));
+  auto leaf = Certificate::ParsePem(*ReadFileToString(data + "ocsp_fuzz_leaf.pem"));
+  ASSERT_TRUE(ca && leaf);
+  std::vector<Certificate> trusted = {(*ca)[0]};
+  const uint8_t nonce[32] = {1, 2, 3, 4, 5, 6, 7, 8};
+  const int64_t now = 1796163200;  // as in tests/fuzz/ocsp_response.cc
+  OcspOptions o;
+  o.require_nonce = false;
+  auto seed = [&](const std::string& name) {
+    auto text = ReadFileToString(corpus + name);
+    EXPECT_TRUE(text && !text->empty()) << name;
+    Bytes b = text ? ToBytes(AsBytes(*text)) : Bytes{0};
+    return Bytes(b.begin() + 1, b.end());
+  };
+  auto good = VerifyOcspResponse(seed("good"), (*leaf)[0], (*ca)[0], trusted, nonce, o, now);
+  ASSERT_TRUE(good) << good.error().ToString();
+  EXPECT_EQ(good->status, OcspAnswer::Status::kGood);
+  auto revoked = VerifyOcspResponse(seed("revoked"), (*leaf)[0], (*ca)[0], trusted, nonce, o, now);
+  ASSERT_TRUE(revoked) << revoked.error().ToString();
+  EXPECT_EQ(revoked->status, OcspAnswer::Status::kRevoked);
+  auto other_nonce =
+      VerifyOcspResponse(seed("nonce_no_certs"), (*leaf)[0], (*ca)[0], trusted, nonce, o, now);
+  ASSERT_FALSE(other_nonce);
+  EXPECT_EQ(other_nonce.error().code, ErrorCode::kOcspNonceMismatch);
+}
+
 }  // namespace
 }  // namespace keyward::pkcs11
