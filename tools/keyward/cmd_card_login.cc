@@ -51,9 +51,10 @@ long ReadPin(const LoginOptions& o, char* buf, size_t cap) {  // NOLINT(runtime/
   if (tcgetattr(STDIN_FILENO, &old) != 0) return -2;
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  // Echo off (type-ahead discarded) before the prompt shows: nothing typed after it is echoed.
+  if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) return -2;
   std::fputs("PIN: ", stderr);
   std::fflush(stderr);
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
   long n = ReadLine(STDIN_FILENO, buf, cap);  // NOLINT(runtime/int)
   tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
   std::fputs("\n", stderr);

@@ -1,6 +1,10 @@
 // The CLI against SoftHSM2: `keyward token list|certs --json` and `keyward card login --json`
 // with the PIN from --pin-fd (never on the command line, never in the output).
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -109,6 +113,43 @@ TEST_F(CliTest, CardLoginWithPinFd) {
   EXPECT_EQ(j["assurance"]["level"], "aal2");
   EXPECT_EQ(j["revocation"]["status"], "not_checked");
   EXPECT_EQ(j.dump().find(testing::kUserPin), std::string::npos);
+}
+
+// The PIN typed at the prompt on a terminal (a pseudo-terminal here) is not echoed.
+TEST_F(CliTest, CardLoginPromptsWithoutEcho) {
+  int master = -1;
+  std::string keyward = std::string(KEYWARD_BIN_DIR) + "/keyward";
+  std::string ca = dir() + "/ca.pem";
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl(keyward.c_str(), keyward.c_str(), "card", "login", "--module", testing::kSoftHsmModule,
+          "--token", "cli", "--ca", ca.c_str(), "--host", "ws1", "--json",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string seen;
+  bool sent = false;
+  for (int i = 0; i < 200; ++i) {  // bounded: 20 s
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(master, buf, sizeof(buf));
+    if (n <= 0) break;  // EIO once the child closed the terminal
+    seen.append(buf, static_cast<size_t>(n));
+    if (!sent && seen.find("PIN: ") != std::string::npos) {
+      std::string line = std::string(testing::kUserPin) + "\n";
+      ASSERT_EQ(write(master, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+      sent = true;
+    }
+  }
+  close(master);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(sent) << seen;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << seen;
+  EXPECT_NE(seen.find("\"ok\": true"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find(testing::kUserPin), std::string::npos) << "PIN echoed";
 }
 
 TEST_F(CliTest, CardLoginWrongPinReportsCodeAndFlags) {
