@@ -79,6 +79,10 @@ class CredentialStore {
   // Reads a challenge without spending it; the same errors as ConsumeChallenge.
   virtual Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
                                                 int64_t now) = 0;
+  // The failure path of a login whose challenge was read (PeekChallenge) in ONE transaction: spend
+  // the challenge and append the audit record. kChallengeReplayed (nothing written) when another
+  // login spent it first: that login, not this one, answered the ceremony.
+  virtual Result<void> SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) = 0;
   // The success path of a login in ONE transaction: spend the challenge (kChallengeReplayed if
   // another login spent it first), compare-and-set the sign count (kStoreConflict), append the
   // audit record. On error nothing is written.
