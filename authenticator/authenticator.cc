@@ -67,7 +67,9 @@ struct Authenticator::Impl {
   Result<AuthResult> Conclude(ByteSpan challenge, const Principal& principal, Credential credential,
                               const LoginFacts& facts, RiskSignals risk, const Json& state,
                               const RequestContext& context, int64_t now, uint32_t new_sign_count,
-                              bool backup_state, Session* session);
+                              bool backup_state, Session* session,
+                              // The principal's credentials when already read (else read here).
+                              const std::vector<Credential>* principal_credentials = nullptr);
 
   // What both smart-card logins have read and checked before their own evidence is looked at.
   struct CardLogin {
@@ -415,12 +417,11 @@ Result<CeremonyStart> Authenticator::BeginLogin(const LoginRequest& request) {
   return start;
 }
 
-Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Principal& principal,
-                                                 Credential credential, const LoginFacts& facts,
-                                                 RiskSignals risk, const Json& state,
-                                                 const RequestContext& context, int64_t now,
-                                                 uint32_t new_sign_count, bool backup_state,
-                                                 Session* session) {
+Result<AuthResult> Authenticator::Impl::Conclude(
+    ByteSpan challenge, const Principal& principal, Credential credential, const LoginFacts& facts,
+    RiskSignals risk, const Json& state, const RequestContext& context, int64_t now,
+    uint32_t new_sign_count, bool backup_state, Session* session,
+    const std::vector<Credential>* principal_credentials) {
   AuditEvent ev = MakeEvent(now, "login", principal.id);
   ev.credential_id = credential.id;
   ev.kind = std::string(CredentialKindName(credential.kind));
@@ -433,8 +434,13 @@ Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Princ
   result.assurance = ComputeAssurance(facts);
   result.user_verified = facts.user_verified;
   result.risk = risk;
-  KW_ASSIGN_OR_RETURN(auto creds, store->ListCredentials(principal.id));
-  result.decision = Evaluate(policy, facts, result.assurance, risk, context, now, creds);
+  std::vector<Credential> listed;
+  if (principal_credentials == nullptr) {
+    KW_ASSIGN_OR_RETURN(listed, store->ListCredentials(principal.id));
+    principal_credentials = &listed;
+  }
+  result.decision =
+      Evaluate(policy, facts, result.assurance, risk, context, now, *principal_credentials);
   // A step-up ceremony must reach the level it was started for.
   if (auto target = StateStepUp(state);
       target && result.decision.outcome == Decision::kAllow && result.assurance.level < *target) {
@@ -512,19 +518,23 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   ev.action = context.action;
   auto challenge = CeremonyChallenge(ceremony_id);
   if (!challenge) return im.AuditFailure(ev, challenge.error());
-  // Read, not spent: the success path spends it in the same transaction as the counter update.
-  auto rec = im.store->PeekChallenge(*challenge, "login", now);
+  // Everything the login reads comes from one snapshot of the store: the challenge (read, not
+  // spent: the success path spends it in the same transaction as the counter update), the
+  // credential, its principal and the principal's credentials (for the policy).
+  auto response = webauthn::ParseAuthenticationResponseJson(response_json);
+  auto snap = im.store->ReadLogin(*challenge, "login", now,
+                                  response ? ByteSpan(response->raw_id) : ByteSpan());
+  if (!snap) return im.AuditFailure(ev, snap.error());
+  auto& rec = snap->challenge;
   if (!rec) return im.AuditFailure(ev, rec.error());
   ev.principal_id = rec->principal_id;
   auto state = ParseJson(rec->state_json);
   if (!state)
     return im.SpendAndFail(*challenge, now, ev,
                            Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
-
-  auto response = webauthn::ParseAuthenticationResponseJson(response_json);
   if (!response) return im.SpendAndFail(*challenge, now, ev, response.error());
   ev.credential_id = response->raw_id;
-  auto cred = im.store->GetCredential(response->raw_id);
+  auto& cred = snap->credential;
   if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
   ev.kind = std::string(CredentialKindName(cred->kind));
   if (cred->kind == CredentialKind::kSmartCard) {
@@ -541,8 +551,11 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
         ev, Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"});
   }
   ev.principal_id = cred->principal_id;
-  auto principal = im.store->GetPrincipal(cred->principal_id);
+  auto& principal = snap->principal;
   if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
+  if (!snap->principal_credentials) {
+    return im.SpendAndFail(*challenge, now, ev, snap->principal_credentials.error());
+  }
 
   webauthn::AssertionExpectations exp;
   exp.challenge = *challenge;
@@ -575,7 +588,8 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   facts.backup_eligible = verified->flags.backup_eligible;
   facts.attestation_trusted = cred->trust_status == "trusted";
   return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now,
-                     verified->sign_count, verified->flags.backup_state, session);
+                     verified->sign_count, verified->flags.backup_state, session,
+                     &*snap->principal_credentials);
 }
 
 Result<Authenticator::Impl::CardLogin> Authenticator::Impl::StartCardLogin(

@@ -389,9 +389,13 @@ Result<Principal> QueryPrincipal(SqliteDb& db, const std::string& sql, BindFn bi
 
 Result<Principal> SqliteStore::GetPrincipal(std::string_view id) {
   std::lock_guard lock(mu_);
-  return QueryPrincipal(*db_,
-                        std::string("SELECT ") + kPrincipalColumns + " FROM principals WHERE id=?",
-                        [&](Statement& s) { s.Bind(1, id); });
+  return GetPrincipalLocked(id);
+}
+
+Result<Principal> SqliteStore::GetPrincipalLocked(std::string_view id) {
+  static const std::string kSql =
+      std::string("SELECT ") + kPrincipalColumns + " FROM principals WHERE id=?";
+  return QueryPrincipal(*db_, kSql, [&](Statement& s) { s.Bind(1, id); });
 }
 
 Result<Principal> SqliteStore::FindPrincipalByName(std::string_view name) {
@@ -457,6 +461,10 @@ Result<void> SqliteStore::BulkAddCredentials(std::span<const Credential> credent
 
 Result<Credential> SqliteStore::GetCredential(ByteSpan credential_id) {
   std::lock_guard lock(mu_);
+  return GetCredentialLocked(credential_id);
+}
+
+Result<Credential> SqliteStore::GetCredentialLocked(ByteSpan credential_id) {
   static const std::string kSql =
       std::string("SELECT ") + kCredentialColumns + " FROM credentials WHERE id=?";
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
@@ -468,6 +476,10 @@ Result<Credential> SqliteStore::GetCredential(ByteSpan credential_id) {
 
 Result<std::vector<Credential>> SqliteStore::ListCredentials(std::string_view principal_id) {
   std::lock_guard lock(mu_);
+  return ListCredentialsLocked(principal_id);
+}
+
+Result<std::vector<Credential>> SqliteStore::ListCredentialsLocked(std::string_view principal_id) {
   static const std::string kSql = std::string("SELECT ") + kCredentialColumns +
                                   " FROM credentials WHERE principal_id=? ORDER BY created_at, id";
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
@@ -637,11 +649,39 @@ Result<ChallengeRecord> SqliteStore::ConsumeChallenge(ByteSpan challenge, std::s
 Result<ChallengeRecord> SqliteStore::PeekChallenge(ByteSpan challenge, std::string_view purpose,
                                                    int64_t now) {
   std::lock_guard lock(mu_);
+  return PeekChallengeLocked(challenge, purpose, now);
+}
+
+Result<ChallengeRecord> SqliteStore::PeekChallengeLocked(ByteSpan challenge,
+                                                         std::string_view purpose, int64_t now) {
   bool used = false;
   KW_ASSIGN_OR_RETURN(ChallengeRecord r, ReadChallengeLocked(challenge, purpose, &used));
   if (used) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
   if (now >= r.expires_at) return Fail(ErrorCode::kChallengeExpired, "challenge expired");
   return r;
+}
+
+Result<LoginSnapshot> SqliteStore::ReadLogin(ByteSpan challenge, std::string_view purpose,
+                                             int64_t now, ByteSpan credential_id) {
+  std::lock_guard lock(mu_);
+  // One read transaction (one WAL snapshot, one set of locks) instead of four.
+  {
+    KW_ASSIGN_OR_RETURN(Statement begin, db_->Prepare("BEGIN"));
+    KW_TRY(begin.Run());
+  }
+  struct EndRead {
+    SqliteDb* db;
+    ~EndRead() { db->Rollback(); }  // a read transaction has nothing to commit
+  } end_read{db_.get()};
+  LoginSnapshot snap;
+  snap.challenge = PeekChallengeLocked(challenge, purpose, now);
+  if (!snap.challenge || credential_id.empty()) return snap;
+  snap.credential = GetCredentialLocked(credential_id);
+  if (!snap.credential) return snap;
+  snap.principal = GetPrincipalLocked(snap.credential->principal_id);
+  if (!snap.principal) return snap;
+  snap.principal_credentials = ListCredentialsLocked(snap.credential->principal_id);
+  return snap;
 }
 
 Result<void> SqliteStore::SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) {
