@@ -22,6 +22,8 @@ struct Authenticator::Impl {
   Policy policy;
   std::unique_ptr<SqliteStore> store;
   std::vector<Certificate> smart_card_anchors;
+  std::vector<X509CrlPtr> smart_card_crls;
+  std::vector<X509_CRL*> smart_card_crl_ptrs;  // views of smart_card_crls for ChainOptions
 
   int64_t Now() const { return config.clock ? config.clock() : UnixNow(); }
 
@@ -33,10 +35,27 @@ struct Authenticator::Impl {
     return Fail(std::move(error));
   }
 
-  // A login that fails after its challenge was read: spend the challenge, then audit the failure.
+  // A login that fails after its challenge was read: spend the challenge and audit the failure in
+  // one transaction. When a concurrent login spent the challenge first, this response is a replay
+  // of an answered ceremony: the result is challenge_replayed, whatever else was wrong with it
+  // (deterministic for the loser of two racing submissions, which may have read the winner's
+  // counter and so seen a regression).
   Unexpected SpendAndFail(ByteSpan challenge, int64_t now, AuditEvent ev, Error error) {
-    (void)store->ConsumeChallenge(challenge, "login", now);
-    return AuditFailure(std::move(ev), std::move(error));
+    AuditEvent failed = ev;
+    failed.outcome = "failure";
+    failed.code = std::string(ErrorCodeName(error.code));
+    return SpendOrReplayed(challenge, now, std::move(ev), failed, std::move(error));
+  }
+
+  // Spends the challenge with `record` as its audit record and returns `error`; see SpendAndFail.
+  Unexpected SpendOrReplayed(ByteSpan challenge, int64_t now, AuditEvent base,
+                             const AuditEvent& record, Error error) {
+    auto spent = store->SpendChallenge(challenge, now, &record);
+    if (!spent && spent.error().code == ErrorCode::kChallengeReplayed) {
+      return AuditFailure(std::move(base), spent.error());
+    }
+    if (!spent) (void)store->AppendAudit(record);
+    return Fail(std::move(error));
   }
 
   webauthn::OriginPolicy Origins() const {
@@ -48,7 +67,27 @@ struct Authenticator::Impl {
   Result<AuthResult> Conclude(ByteSpan challenge, const Principal& principal, Credential credential,
                               const LoginFacts& facts, RiskSignals risk, const Json& state,
                               const RequestContext& context, int64_t now, uint32_t new_sign_count,
-                              bool backup_state, Session* session);
+                              bool backup_state, Session* session,
+                              // The principal's credentials when already read (else read here).
+                              const std::vector<Credential>* principal_credentials = nullptr);
+
+  // What both smart-card logins have read and checked before their own evidence is looked at.
+  struct CardLogin {
+    Bytes challenge;
+    Json state;
+    Credential credential;
+    Principal principal;
+  };
+  // Reads the ceremony and the enrolled smart-card credential with this certificate fingerprint,
+  // checks that the ceremony asked for it, and re-validates its certificate at `now` (anchors,
+  // validity, CRLs): the enrolment-time verdict is never trusted. Every refusal is audited (and
+  // spends the challenge once it was read).
+  Result<CardLogin> StartCardLogin(std::string_view ceremony_id, const Result<Bytes>& fingerprint,
+                                   int64_t now, AuditEvent& ev);
+  // The common end of both smart-card logins: step-up needs the PIN, then policy and commit.
+  Result<AuthResult> FinishCardLogin(CardLogin& login, bool pin_verified, bool hardware_key,
+                                     const RequestContext& context, int64_t now,
+                                     const AuditEvent& ev, Session* session);
 };
 
 namespace {
@@ -85,6 +124,13 @@ bool KindListed(const Json& state, CredentialKind kind) {
   return false;
 }
 
+AuditEvent CardLoginEvent(int64_t now, const RequestContext& context) {
+  AuditEvent ev = MakeEvent(now, "login");
+  ev.action = context.action;
+  ev.kind = "smart_card";
+  return ev;
+}
+
 std::optional<Aal> StateStepUp(const Json& state) {
   auto it = state.find("step_up_to");
   if (it == state.end() || !it->is_string()) return std::nullopt;
@@ -104,6 +150,11 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorCo
   for (const Bytes& der : config.smart_card_anchors) {
     KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der));
     impl->smart_card_anchors.push_back(std::move(c));
+  }
+  for (const Bytes& crl : config.smart_card_crls) {
+    KW_ASSIGN_OR_RETURN(X509CrlPtr c, ParseCrl(crl));
+    impl->smart_card_crl_ptrs.push_back(c.get());
+    impl->smart_card_crls.push_back(std::move(c));
   }
   SqliteStore::Options store_options;
   store_options.relaxed_durability = config.store_relaxed_durability;
@@ -267,7 +318,8 @@ Result<Credential> Authenticator::EnrollCertificate(std::string_view principal_i
     return im.AuditFailure(ev, Error{ErrorCode::kPolicyDenied, 0, "smart cards are not allowed"});
   }
   KW_ASSIGN_OR_RETURN(Principal p, im.store->GetPrincipal(principal_id));
-  auto validated = ValidateSmartCardCertificate(enrollment, im.smart_card_anchors, now);
+  auto validated =
+      ValidateSmartCardCertificate(enrollment, im.smart_card_anchors, im.smart_card_crl_ptrs, now);
   if (!validated) return im.AuditFailure(ev, validated.error());
   const Certificate& cert = validated->certificate;
   const Sha256Digest fp = cert.Fingerprint();
@@ -276,6 +328,7 @@ Result<Credential> Authenticator::EnrollCertificate(std::string_view principal_i
   c.principal_id = p.id;
   c.kind = CredentialKind::kSmartCard;
   c.certificate = ToBytes(cert.der());
+  c.certificate_intermediates = enrollment.intermediates;
   c.cert_issuer = cert.Issuer();
   c.cert_serial = cert.SerialHex();
   c.cert_subject = cert.Subject();
@@ -364,12 +417,11 @@ Result<CeremonyStart> Authenticator::BeginLogin(const LoginRequest& request) {
   return start;
 }
 
-Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Principal& principal,
-                                                 Credential credential, const LoginFacts& facts,
-                                                 RiskSignals risk, const Json& state,
-                                                 const RequestContext& context, int64_t now,
-                                                 uint32_t new_sign_count, bool backup_state,
-                                                 Session* session) {
+Result<AuthResult> Authenticator::Impl::Conclude(
+    ByteSpan challenge, const Principal& principal, Credential credential, const LoginFacts& facts,
+    RiskSignals risk, const Json& state, const RequestContext& context, int64_t now,
+    uint32_t new_sign_count, bool backup_state, Session* session,
+    const std::vector<Credential>* principal_credentials) {
   AuditEvent ev = MakeEvent(now, "login", principal.id);
   ev.credential_id = credential.id;
   ev.kind = std::string(CredentialKindName(credential.kind));
@@ -382,8 +434,13 @@ Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Princ
   result.assurance = ComputeAssurance(facts);
   result.user_verified = facts.user_verified;
   result.risk = risk;
-  KW_ASSIGN_OR_RETURN(auto creds, store->ListCredentials(principal.id));
-  result.decision = Evaluate(policy, facts, result.assurance, risk, context, now, creds);
+  std::vector<Credential> listed;
+  if (principal_credentials == nullptr) {
+    KW_ASSIGN_OR_RETURN(listed, store->ListCredentials(principal.id));
+    principal_credentials = &listed;
+  }
+  result.decision =
+      Evaluate(policy, facts, result.assurance, risk, context, now, *principal_credentials);
   // A step-up ceremony must reach the level it was started for.
   if (auto target = StateStepUp(state);
       target && result.decision.outcome == Decision::kAllow && result.assurance.level < *target) {
@@ -396,13 +453,16 @@ Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Princ
 
   if (result.decision.outcome == Decision::kDeny) {
     // The stored counter stays where it was: a clone's lower counter must not replace it.
-    ev.outcome = "denied";
-    ev.code = std::string(ErrorCodeName(ErrorCode::kPolicyDenied));
-    (void)store->ConsumeChallenge(challenge, "login", now);
-    (void)store->AppendAudit(ev);
+    AuditEvent denied = ev;
+    denied.outcome = "denied";
+    denied.code = std::string(ErrorCodeName(ErrorCode::kPolicyDenied));
     std::string detail = "policy denied:";
     for (const auto& r : result.decision.reasons) detail += " " + r;
-    return Fail(ErrorCode::kPolicyDenied, detail);
+    // A concurrent login that spent this challenge committed first: its counter is what made
+    // this one look like a regression. Spending and auditing in one transaction tells the two
+    // apart: challenge_replayed for the loser of a race, policy_denied otherwise.
+    return SpendOrReplayed(challenge, now, std::move(ev), denied,
+                           Error{ErrorCode::kPolicyDenied, 0, std::move(detail)});
   }
   // The assertion was genuine and its challenge is spent: record the use (compare-and-set).
   const uint32_t stored_count = std::max(credential.sign_count, new_sign_count);
@@ -458,19 +518,23 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   ev.action = context.action;
   auto challenge = CeremonyChallenge(ceremony_id);
   if (!challenge) return im.AuditFailure(ev, challenge.error());
-  // Read, not spent: the success path spends it in the same transaction as the counter update.
-  auto rec = im.store->PeekChallenge(*challenge, "login", now);
+  // Everything the login reads comes from one snapshot of the store: the challenge (read, not
+  // spent: the success path spends it in the same transaction as the counter update), the
+  // credential, its principal and the principal's credentials (for the policy).
+  auto response = webauthn::ParseAuthenticationResponseJson(response_json);
+  auto snap = im.store->ReadLogin(*challenge, "login", now,
+                                  response ? ByteSpan(response->raw_id) : ByteSpan());
+  if (!snap) return im.AuditFailure(ev, snap.error());
+  auto& rec = snap->challenge;
   if (!rec) return im.AuditFailure(ev, rec.error());
   ev.principal_id = rec->principal_id;
   auto state = ParseJson(rec->state_json);
   if (!state)
     return im.SpendAndFail(*challenge, now, ev,
                            Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
-
-  auto response = webauthn::ParseAuthenticationResponseJson(response_json);
   if (!response) return im.SpendAndFail(*challenge, now, ev, response.error());
   ev.credential_id = response->raw_id;
-  auto cred = im.store->GetCredential(response->raw_id);
+  auto& cred = snap->credential;
   if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
   ev.kind = std::string(CredentialKindName(cred->kind));
   if (cred->kind == CredentialKind::kSmartCard) {
@@ -487,8 +551,11 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
         ev, Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"});
   }
   ev.principal_id = cred->principal_id;
-  auto principal = im.store->GetPrincipal(cred->principal_id);
+  auto& principal = snap->principal;
   if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
+  if (!snap->principal_credentials) {
+    return im.SpendAndFail(*challenge, now, ev, snap->principal_credentials.error());
+  }
 
   webauthn::AssertionExpectations exp;
   exp.challenge = *challenge;
@@ -521,7 +588,72 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   facts.backup_eligible = verified->flags.backup_eligible;
   facts.attestation_trusted = cred->trust_status == "trusted";
   return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now,
-                     verified->sign_count, verified->flags.backup_state, session);
+                     verified->sign_count, verified->flags.backup_state, session,
+                     &*snap->principal_credentials);
+}
+
+Result<Authenticator::Impl::CardLogin> Authenticator::Impl::StartCardLogin(
+    std::string_view ceremony_id, const Result<Bytes>& fingerprint, int64_t now, AuditEvent& ev) {
+  CardLogin out;
+  auto challenge = CeremonyChallenge(ceremony_id);
+  if (!challenge) return AuditFailure(ev, challenge.error());
+  out.challenge = std::move(*challenge);
+  // Read, not spent: the success path spends it in the same transaction as the counter update.
+  auto rec = store->PeekChallenge(out.challenge, "login", now);
+  if (!rec) return AuditFailure(ev, rec.error());
+  ev.principal_id = rec->principal_id;
+  auto state = ParseJson(rec->state_json);
+  if (!state) {
+    return SpendAndFail(out.challenge, now, ev, Error{ErrorCode::kStoreCorrupt, 0, "state"});
+  }
+  out.state = std::move(*state);
+  if (!fingerprint) return SpendAndFail(out.challenge, now, ev, fingerprint.error());
+  ev.credential_id = *fingerprint;
+  auto cred = store->GetCredential(*fingerprint);
+  if (!cred) return SpendAndFail(out.challenge, now, ev, cred.error());
+  if (cred->kind != CredentialKind::kSmartCard) {
+    return SpendAndFail(out.challenge, now, ev,
+                        Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
+  }
+  if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
+      !KindListed(out.state, CredentialKind::kSmartCard)) {
+    return SpendAndFail(out.challenge, now, ev,
+                        Error{ErrorCode::kCredentialNotAllowed, 0,
+                              "this certificate was not asked for in this ceremony"});
+  }
+  ev.principal_id = cred->principal_id;
+  auto principal = store->GetPrincipal(cred->principal_id);
+  if (!principal) return SpendAndFail(out.challenge, now, ev, principal.error());
+  // The certificate as it stands now: expired, revoked or no longer under an anchor is refused.
+  CertificateEnrollment enrolled;
+  enrolled.certificate = cred->certificate;
+  enrolled.intermediates = cred->certificate_intermediates;
+  if (auto valid =
+          ValidateSmartCardCertificate(enrolled, smart_card_anchors, smart_card_crl_ptrs, now);
+      !valid) {
+    return SpendAndFail(out.challenge, now, ev, valid.error());
+  }
+  out.credential = std::move(*cred);
+  out.principal = std::move(*principal);
+  return out;
+}
+
+Result<AuthResult> Authenticator::Impl::FinishCardLogin(CardLogin& login, bool pin_verified,
+                                                        bool hardware_key,
+                                                        const RequestContext& context, int64_t now,
+                                                        const AuditEvent& ev, Session* session) {
+  if (StateStepUp(login.state) && !pin_verified) {
+    return SpendAndFail(login.challenge, now, ev,
+                        Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
+  }
+  RiskSignals risk = ComputeRiskSignals(login.credential, 0, false, now, policy.unused_days);
+  LoginFacts facts;
+  facts.kind = CredentialKind::kSmartCard;
+  facts.user_verified = pin_verified;
+  facts.attestation_trusted = true;
+  facts.hardware_key = hardware_key;
+  return Conclude(login.challenge, login.principal, std::move(login.credential), facts, risk,
+                  login.state, context, now, 0, false, session);
 }
 
 Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremony_id,
@@ -530,50 +662,16 @@ Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremo
                                                          Session* session) {
   Impl& im = *impl_;
   const int64_t now = context.time.value_or(im.Now());
-  AuditEvent ev = MakeEvent(now, "login");
-  ev.action = context.action;
-  ev.kind = "smart_card";
-  auto challenge = CeremonyChallenge(ceremony_id);
-  if (!challenge) return im.AuditFailure(ev, challenge.error());
-  // Read, not spent: the success path spends it in the same transaction as the counter update.
-  auto rec = im.store->PeekChallenge(*challenge, "login", now);
-  if (!rec) return im.AuditFailure(ev, rec.error());
-  ev.principal_id = rec->principal_id;
-  auto state = ParseJson(rec->state_json);
-  if (!state)
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
+  AuditEvent ev = CardLoginEvent(now, context);
   const Sha256Digest fp = Sha256(evidence.certificate);
-  ev.credential_id = Bytes(fp.begin(), fp.end());
-  auto cred = im.store->GetCredential(fp);
-  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
-  if (cred->kind != CredentialKind::kSmartCard) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
+  KW_ASSIGN_OR_RETURN(Impl::CardLogin login,
+                      im.StartCardLogin(ceremony_id, Bytes(fp.begin(), fp.end()), now, ev));
+  if (auto ok = VerifyCertificateSignature(login.challenge, evidence, now); !ok) {
+    return im.SpendAndFail(login.challenge, now, ev, ok.error());
   }
-  if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
-      !KindListed(*state, CredentialKind::kSmartCard)) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kCredentialNotAllowed, 0,
-                                 "this certificate was not asked for in this ceremony"});
-  }
-  ev.principal_id = cred->principal_id;
-  auto principal = im.store->GetPrincipal(cred->principal_id);
-  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
-  if (auto ok = VerifyCertificateSignature(*challenge, evidence, now); !ok) {
-    return im.SpendAndFail(*challenge, now, ev, ok.error());
-  }
-  if (StateStepUp(*state) && !evidence.pin_verified) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
-  }
-  RiskSignals risk = ComputeRiskSignals(*cred, 0, false, now, im.policy.unused_days);
-  LoginFacts facts;
-  facts.kind = CredentialKind::kSmartCard;
-  facts.user_verified = evidence.pin_verified;
-  facts.attestation_trusted = true;
-  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now, 0,
-                     false, session);
+  // The card itself signed this ceremony's challenge: a hardware key (AAL3 with the PIN).
+  return im.FinishCardLogin(login, evidence.pin_verified, /*hardware_key=*/true, context, now, ev,
+                            session);
 }
 
 Result<AuthResult> Authenticator::FinishVerifiedCardLogin(std::string_view ceremony_id,
@@ -582,52 +680,15 @@ Result<AuthResult> Authenticator::FinishVerifiedCardLogin(std::string_view cerem
                                                           Session* session) {
   Impl& im = *impl_;
   const int64_t now = context.time.value_or(im.Now());
-  AuditEvent ev = MakeEvent(now, "login");
-  ev.action = context.action;
-  ev.kind = "smart_card";
-  auto challenge = CeremonyChallenge(ceremony_id);
-  if (!challenge) return im.AuditFailure(ev, challenge.error());
-  auto rec = im.store->PeekChallenge(*challenge, "login", now);
-  if (!rec) return im.AuditFailure(ev, rec.error());
-  ev.principal_id = rec->principal_id;
-  auto state = ParseJson(rec->state_json);
-  if (!state) {
-    return im.SpendAndFail(*challenge, now, ev, Error{ErrorCode::kStoreCorrupt, 0, "state"});
-  }
-  auto fp = HexDecode(login.certificate_fingerprint_sha256);
+  AuditEvent ev = CardLoginEvent(now, context);
+  Result<Bytes> fp = HexDecode(login.certificate_fingerprint_sha256);
   if (!fp || fp->size() != 32 ||
       (login.assurance_level != "aal3" && login.assurance_level != "aal2")) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kInvalidArgument, 0, "malformed verified card login"});
+    fp = Fail(ErrorCode::kInvalidArgument, "malformed verified card login");
   }
-  ev.credential_id = *fp;
-  auto cred = im.store->GetCredential(*fp);
-  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
-  if (cred->kind != CredentialKind::kSmartCard) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
-  }
-  if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
-      !KindListed(*state, CredentialKind::kSmartCard)) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kCredentialNotAllowed, 0,
-                                 "this certificate was not asked for in this ceremony"});
-  }
-  ev.principal_id = cred->principal_id;
-  auto principal = im.store->GetPrincipal(cred->principal_id);
-  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
-  if (StateStepUp(*state) && !login.pin_verified) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
-  }
-  RiskSignals risk = ComputeRiskSignals(*cred, 0, false, now, im.policy.unused_days);
-  LoginFacts facts;
-  facts.kind = CredentialKind::kSmartCard;
-  facts.user_verified = login.pin_verified;
-  facts.attestation_trusted = true;
-  facts.hardware_key = login.assurance_level == "aal3";
-  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now, 0,
-                     false, session);
+  KW_ASSIGN_OR_RETURN(Impl::CardLogin card, im.StartCardLogin(ceremony_id, fp, now, ev));
+  return im.FinishCardLogin(card, login.pin_verified, login.assurance_level == "aal3", context, now,
+                            ev, session);
 }
 
 Result<void> Authenticator::Authorize(Session* session, std::string_view action) {

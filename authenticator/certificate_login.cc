@@ -10,6 +10,7 @@ namespace keyward::authenticator {
 
 Result<ValidatedCertificate> ValidateSmartCardCertificate(const CertificateEnrollment& enrollment,
                                                           std::span<const Certificate> anchors,
+                                                          std::span<X509_CRL* const> crls,
                                                           int64_t now) {
   KW_ASSIGN_OR_RETURN(Certificate leaf, Certificate::ParseDer(enrollment.certificate));
   std::vector<Certificate> intermediates;
@@ -23,6 +24,8 @@ Result<ValidatedCertificate> ValidateSmartCardCertificate(const CertificateEnrol
   ChainOptions opts;
   opts.verify_time = now;
   opts.allow_partial_chain = false;
+  opts.crls.assign(crls.begin(), crls.end());
+  opts.require_crls = !crls.empty();
   KW_ASSIGN_OR_RETURN(VerifiedChain chain, VerifyChain(leaf, intermediates, anchors, opts));
   const auto ekus = leaf.ExtendedKeyUsages();
   if (!ekus.empty() && std::find(ekus.begin(), ekus.end(), kEkuClientAuth) == ekus.end() &&

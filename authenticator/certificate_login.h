@@ -6,10 +6,13 @@
 // carries extendedKeyUsage, that must include id-kp-clientAuth (1.3.6.1.5.5.7.3.2) or Microsoft
 // Smart Card Logon (1.3.6.1.4.1.311.20.2.2); if it carries keyUsage, digitalSignature must be set.
 //
-// Login: the card signed the ceremony's raw challenge bytes with the certificate's key
-// (C_Sign / PIV GENERAL AUTHENTICATE); the certificate must be within its validity period at the
-// login time. Whoever drives the card (pkcs11/, pcsc/, or a remote client) produces a
-// CertificateLoginEvidence; nothing here talks to a card.
+// Login: the enrolled certificate is validated again exactly as at enrolment, at the login time
+// (ValidateSmartCardCertificate with the stored intermediates): an expired certificate, one whose
+// CA left the anchors, or one revoked since (configured CRLs; when any is configured every
+// certificate of the path must be covered by one) is refused. Then the card signed the ceremony's
+// raw challenge bytes with the certificate's key (C_Sign / PIV GENERAL AUTHENTICATE). Whoever
+// drives the card (pkcs11/, pcsc/, or a remote client) produces a CertificateLoginEvidence; nothing
+// here talks to a card.
 #ifndef KEYWARD_AUTHENTICATOR_CERTIFICATE_LOGIN_H_
 #define KEYWARD_AUTHENTICATOR_CERTIFICATE_LOGIN_H_
 
@@ -29,10 +32,12 @@ struct ValidatedCertificate {
   std::string anchor_subject;
 };
 
-// kCertificateMalformed, kCertificateUntrusted / kCertificateExpired / ... (VerifyChain),
-// kCertificateEkuMissing, kCertificateKeyUsageInvalid.
+// kCertificateMalformed, kCertificateUntrusted / kCertificateExpired / kCertificateRevoked /
+// kRevocationUnknown / ... (VerifyChain), kCertificateEkuMissing, kCertificateKeyUsageInvalid.
+// `crls` non-empty: every certificate of the path must be covered by one of them.
 Result<ValidatedCertificate> ValidateSmartCardCertificate(const CertificateEnrollment& enrollment,
                                                           std::span<const Certificate> anchors,
+                                                          std::span<X509_CRL* const> crls,
                                                           int64_t now);
 
 // kCertificateMalformed, kCertificateExpired / kCertificateNotYetValid, kUnsupportedAlgorithm /

@@ -48,6 +48,15 @@ struct ChallengeRecord {
   bool used = false;  // read back only (ListChallenges)
 };
 
+// What a login reads before verification, from ONE snapshot of the store (ReadLogin). Each
+// member carries its own error; later members are read only when the earlier ones were found.
+struct LoginSnapshot {
+  Result<ChallengeRecord> challenge = Fail(ErrorCode::kInternal, "not read");
+  Result<Credential> credential = Fail(ErrorCode::kInternal, "not read");
+  Result<Principal> principal = Fail(ErrorCode::kInternal, "not read");
+  Result<std::vector<Credential>> principal_credentials = Fail(ErrorCode::kInternal, "not read");
+};
+
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
@@ -79,6 +88,14 @@ class CredentialStore {
   // Reads a challenge without spending it; the same errors as ConsumeChallenge.
   virtual Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
                                                 int64_t now) = 0;
+  // In one read transaction: PeekChallenge, then (credential_id non-empty) GetCredential, the
+  // credential's principal and that principal's credentials.
+  virtual Result<LoginSnapshot> ReadLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
+                                          ByteSpan credential_id) = 0;
+  // The failure path of a login whose challenge was read (PeekChallenge) in ONE transaction: spend
+  // the challenge and append the audit record. kChallengeReplayed (nothing written) when another
+  // login spent it first: that login, not this one, answered the ceremony.
+  virtual Result<void> SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) = 0;
   // The success path of a login in ONE transaction: spend the challenge (kChallengeReplayed if
   // another login spent it first), compare-and-set the sign count (kStoreConflict), append the
   // audit record. On error nothing is written.

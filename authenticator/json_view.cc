@@ -40,6 +40,11 @@ Json CredentialJson(const Credential& c) {
     j["cert_issuer"] = c.cert_issuer;
     j["cert_serial"] = c.cert_serial;
     j["cert_subject"] = c.cert_subject;
+    if (!c.certificate_intermediates.empty()) {
+      Json chain = Json::array();
+      for (const Bytes& der : c.certificate_intermediates) chain.push_back(Base64UrlEncode(der));
+      j["cert_intermediates_der"] = std::move(chain);
+    }
   }
   return j;
 }

@@ -149,8 +149,16 @@ Result<Statement> SqliteDb::Prepare(std::string_view sql) {
 
 int SqliteDb::Changes() const { return sqlite3_changes(db_); }
 
-Result<void> SqliteDb::BeginImmediate() { return Exec("BEGIN IMMEDIATE"); }
-Result<void> SqliteDb::Commit() { return Exec("COMMIT"); }
+// BEGIN IMMEDIATE and COMMIT run once per write: through cached statements, not sqlite3_exec
+// (which compiles the SQL text every time).
+Result<void> SqliteDb::BeginImmediate() {
+  KW_ASSIGN_OR_RETURN(Statement s, Prepare("BEGIN IMMEDIATE"));
+  return s.Run();
+}
+Result<void> SqliteDb::Commit() {
+  KW_ASSIGN_OR_RETURN(Statement s, Prepare("COMMIT"));
+  return s.Run();
+}
 void SqliteDb::Rollback() noexcept {
   if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }

@@ -75,6 +75,11 @@ CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
 CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 )sql",
+    // 2: smart cards keep the intermediates of their enrolment, so every login re-validates the
+    // whole path (validity, revocation) instead of trusting the enrolment-time verdict.
+    R"sql(
+ALTER TABLE credentials ADD COLUMN cert_intermediates BLOB NOT NULL DEFAULT x'';
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);
@@ -83,7 +88,33 @@ constexpr const char* kCredentialColumns =
     "id, principal_id, kind, public_key, certificate, alg, sign_count, aaguid, cert_issuer, "
     "cert_serial, cert_subject, attestation_fmt, attestation_type, trust_status, trust_anchor, "
     "transports, backup_eligible, backup_state, uv_at_registration, created_at, last_used_at, "
-    "nickname";
+    "nickname, cert_intermediates";
+
+// Intermediate certificates: each as a 4-byte big-endian length and the DER bytes.
+Bytes PackCertificates(const std::vector<Bytes>& certs) {
+  Bytes out;
+  for (const Bytes& c : certs) {
+    const auto n = static_cast<uint32_t>(c.size());
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(n >> shift));
+    out.insert(out.end(), c.begin(), c.end());
+  }
+  return out;
+}
+Result<std::vector<Bytes>> UnpackCertificates(const Bytes& packed) {
+  std::vector<Bytes> out;
+  size_t pos = 0;
+  while (pos < packed.size()) {
+    if (packed.size() - pos < 4) return Fail(ErrorCode::kStoreCorrupt, "intermediates truncated");
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | packed[pos + i];
+    pos += 4;
+    if (packed.size() - pos < n) return Fail(ErrorCode::kStoreCorrupt, "intermediates truncated");
+    out.emplace_back(packed.begin() + static_cast<std::ptrdiff_t>(pos),
+                     packed.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    pos += n;
+  }
+  return out;
+}
 
 // Transports are short tokens ("usb", "hybrid", ...): stored comma-separated, so the lookup path
 // parses no JSON. Commas inside a token (never seen in practice) are dropped.
@@ -136,7 +167,8 @@ void BindCredential(Statement& s, const Credential& c) {
       .Bind(19, int64_t{c.user_verified_at_registration})
       .Bind(20, c.created_at)
       .Bind(21, c.last_used_at)
-      .Bind(22, c.nickname);
+      .Bind(22, c.nickname)
+      .Bind(23, ByteSpan(PackCertificates(c.certificate_intermediates)));
 }
 
 Result<Credential> ReadCredential(const Statement& s) {
@@ -171,6 +203,7 @@ Result<Credential> ReadCredential(const Statement& s) {
   c.created_at = s.Int(19);
   c.last_used_at = s.Int(20);
   c.nickname = s.Text(21);
+  KW_ASSIGN_OR_RETURN(c.certificate_intermediates, UnpackCertificates(s.Blob(22)));
   return c;
 }
 
@@ -182,6 +215,17 @@ Principal ReadPrincipal(const Statement& s) {
   p.display_name = s.Text(3);
   p.created_at = s.Int(4);
   return p;
+}
+
+// Column 0 of every remaining row, as text.
+Result<std::vector<std::string>> FirstColumnText(Statement& s) {
+  std::vector<std::string> out;
+  for (;;) {
+    KW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(s.Text(0));
+  }
+  return out;
 }
 
 constexpr const char* kPrincipalColumns = "id, user_handle, name, display_name, created_at";
@@ -312,20 +356,22 @@ Result<void> SqliteStore::AppendAudit(const AuditEvent& event) {
   return tx.Commit();
 }
 
+Result<void> SqliteStore::InsertPrincipalLocked(const Principal& p) {
+  KW_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("INSERT INTO principals(id, user_handle, name, display_name, "
+                                   "created_at) VALUES(?,?,?,?,?)"));
+  return s.Bind(1, p.id)
+      .Bind(2, ByteSpan(p.user_handle))
+      .Bind(3, p.name)
+      .Bind(4, p.display_name)
+      .Bind(5, p.created_at)
+      .Run();
+}
+
 Result<void> SqliteStore::CreatePrincipal(const Principal& p, const AuditEvent* audit) {
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
-  {
-    KW_ASSIGN_OR_RETURN(Statement s,
-                        db_->Prepare("INSERT INTO principals(id, user_handle, name, display_name, "
-                                     "created_at) VALUES(?,?,?,?,?)"));
-    KW_TRY(s.Bind(1, p.id)
-               .Bind(2, ByteSpan(p.user_handle))
-               .Bind(3, p.name)
-               .Bind(4, p.display_name)
-               .Bind(5, p.created_at)
-               .Run());
-  }
+  KW_TRY(InsertPrincipalLocked(p));
   if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
   return tx.Commit();
 }
@@ -343,9 +389,13 @@ Result<Principal> QueryPrincipal(SqliteDb& db, const std::string& sql, BindFn bi
 
 Result<Principal> SqliteStore::GetPrincipal(std::string_view id) {
   std::lock_guard lock(mu_);
-  return QueryPrincipal(*db_,
-                        std::string("SELECT ") + kPrincipalColumns + " FROM principals WHERE id=?",
-                        [&](Statement& s) { s.Bind(1, id); });
+  return GetPrincipalLocked(id);
+}
+
+Result<Principal> SqliteStore::GetPrincipalLocked(std::string_view id) {
+  static const std::string kSql =
+      std::string("SELECT ") + kPrincipalColumns + " FROM principals WHERE id=?";
+  return QueryPrincipal(*db_, kSql, [&](Statement& s) { s.Bind(1, id); });
 }
 
 Result<Principal> SqliteStore::FindPrincipalByName(std::string_view name) {
@@ -377,7 +427,7 @@ Result<std::vector<Principal>> SqliteStore::ListPrincipals() {
 
 Result<void> SqliteStore::InsertCredentialLocked(const Credential& c) {
   static const std::string kSql = std::string("INSERT INTO credentials(") + kCredentialColumns +
-                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+                                  ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
   BindCredential(s, c);
   auto r = s.Run();
@@ -398,17 +448,7 @@ Result<void> SqliteStore::AddCredential(const Credential& c, const AuditEvent* a
 Result<void> SqliteStore::BulkAddPrincipals(std::span<const Principal> principals) {
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
-  for (const Principal& p : principals) {
-    KW_ASSIGN_OR_RETURN(Statement s,
-                        db_->Prepare("INSERT INTO principals(id, user_handle, name, display_name, "
-                                     "created_at) VALUES(?,?,?,?,?)"));
-    KW_TRY(s.Bind(1, p.id)
-               .Bind(2, ByteSpan(p.user_handle))
-               .Bind(3, p.name)
-               .Bind(4, p.display_name)
-               .Bind(5, p.created_at)
-               .Run());
-  }
+  for (const Principal& p : principals) KW_TRY(InsertPrincipalLocked(p));
   return tx.Commit();
 }
 
@@ -421,6 +461,10 @@ Result<void> SqliteStore::BulkAddCredentials(std::span<const Credential> credent
 
 Result<Credential> SqliteStore::GetCredential(ByteSpan credential_id) {
   std::lock_guard lock(mu_);
+  return GetCredentialLocked(credential_id);
+}
+
+Result<Credential> SqliteStore::GetCredentialLocked(ByteSpan credential_id) {
   static const std::string kSql =
       std::string("SELECT ") + kCredentialColumns + " FROM credentials WHERE id=?";
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
@@ -432,6 +476,10 @@ Result<Credential> SqliteStore::GetCredential(ByteSpan credential_id) {
 
 Result<std::vector<Credential>> SqliteStore::ListCredentials(std::string_view principal_id) {
   std::lock_guard lock(mu_);
+  return ListCredentialsLocked(principal_id);
+}
+
+Result<std::vector<Credential>> SqliteStore::ListCredentialsLocked(std::string_view principal_id) {
   static const std::string kSql = std::string("SELECT ") + kCredentialColumns +
                                   " FROM credentials WHERE principal_id=? ORDER BY created_at, id";
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
@@ -601,11 +649,47 @@ Result<ChallengeRecord> SqliteStore::ConsumeChallenge(ByteSpan challenge, std::s
 Result<ChallengeRecord> SqliteStore::PeekChallenge(ByteSpan challenge, std::string_view purpose,
                                                    int64_t now) {
   std::lock_guard lock(mu_);
+  return PeekChallengeLocked(challenge, purpose, now);
+}
+
+Result<ChallengeRecord> SqliteStore::PeekChallengeLocked(ByteSpan challenge,
+                                                         std::string_view purpose, int64_t now) {
   bool used = false;
   KW_ASSIGN_OR_RETURN(ChallengeRecord r, ReadChallengeLocked(challenge, purpose, &used));
   if (used) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
   if (now >= r.expires_at) return Fail(ErrorCode::kChallengeExpired, "challenge expired");
   return r;
+}
+
+Result<LoginSnapshot> SqliteStore::ReadLogin(ByteSpan challenge, std::string_view purpose,
+                                             int64_t now, ByteSpan credential_id) {
+  std::lock_guard lock(mu_);
+  // One read transaction (one WAL snapshot, one set of locks) instead of four.
+  {
+    KW_ASSIGN_OR_RETURN(Statement begin, db_->Prepare("BEGIN"));
+    KW_TRY(begin.Run());
+  }
+  struct EndRead {
+    SqliteDb* db;
+    ~EndRead() { db->Rollback(); }  // a read transaction has nothing to commit
+  } end_read{db_.get()};
+  LoginSnapshot snap;
+  snap.challenge = PeekChallengeLocked(challenge, purpose, now);
+  if (!snap.challenge || credential_id.empty()) return snap;
+  snap.credential = GetCredentialLocked(credential_id);
+  if (!snap.credential) return snap;
+  snap.principal = GetPrincipalLocked(snap.credential->principal_id);
+  if (!snap.principal) return snap;
+  snap.principal_credentials = ListCredentialsLocked(snap.credential->principal_id);
+  return snap;
+}
+
+Result<void> SqliteStore::SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+  KW_TRY(SpendChallengeLocked(challenge, now));
+  if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
+  return tx.Commit();
 }
 
 Result<void> SqliteStore::CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
@@ -650,13 +734,7 @@ Result<std::vector<std::string>> SqliteStore::AuditTail(size_t n) {
                              "LIMIT ?) ORDER BY seq";
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   if (n != 0) s.Bind(1, static_cast<int64_t>(n));
-  std::vector<std::string> out;
-  for (;;) {
-    KW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  return out;
+  return FirstColumnText(s);
 }
 
 Result<std::vector<std::string>> SqliteStore::AuditFor(std::string_view principal_id) {
@@ -665,13 +743,7 @@ Result<std::vector<std::string>> SqliteStore::AuditFor(std::string_view principa
   KW_ASSIGN_OR_RETURN(Statement s,
                       db_->Prepare("SELECT line FROM audit WHERE principal=? ORDER BY seq"));
   s.Bind(1, pseudonym);
-  std::vector<std::string> out;
-  for (;;) {
-    KW_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(s.Text(0));
-  }
-  return out;
+  return FirstColumnText(s);
 }
 
 Result<AuditVerification> SqliteStore::VerifyAuditChain() {

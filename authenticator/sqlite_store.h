@@ -29,7 +29,7 @@
 
 namespace keyward::authenticator {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 class SqliteStore final : public CredentialStore {
  public:
@@ -69,6 +69,9 @@ class SqliteStore final : public CredentialStore {
                                            int64_t now) override;
   Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
                                         int64_t now) override;
+  Result<LoginSnapshot> ReadLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
+                                  ByteSpan credential_id) override;
+  Result<void> SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) override;
   Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
                              uint32_t expected_sign_count, uint32_t new_sign_count,
                              bool backup_state, int64_t now, const AuditEvent* audit) override;
@@ -91,6 +94,12 @@ class SqliteStore final : public CredentialStore {
   Result<void> Migrate();
   Result<void> AppendAuditLocked(const AuditEvent& event);
   Result<void> InsertCredentialLocked(const Credential& c);
+  Result<void> InsertPrincipalLocked(const Principal& p);
+  Result<Principal> GetPrincipalLocked(std::string_view id);
+  Result<Credential> GetCredentialLocked(ByteSpan credential_id);
+  Result<std::vector<Credential>> ListCredentialsLocked(std::string_view principal_id);
+  Result<ChallengeRecord> PeekChallengeLocked(ByteSpan challenge, std::string_view purpose,
+                                              int64_t now);
   // Reads the challenge row; used = whether it was spent.
   Result<ChallengeRecord> ReadChallengeLocked(ByteSpan challenge, std::string_view purpose,
                                               bool* used);

@@ -3,6 +3,6 @@
 #   include(${CMAKE_CURRENT_SOURCE_DIR}/authenticator.cmake)
 if(TARGET keyward_authenticator AND TARGET keyward_webauthn)
   add_executable(bench_authenticator ${CMAKE_CURRENT_LIST_DIR}/authenticator_finish_login_bench.cc)
-  target_link_libraries(bench_authenticator PRIVATE keyward_authenticator keyward_webauthn
-    benchmark::benchmark keyward_flags)
+  target_link_libraries(bench_authenticator PRIVATE keyward_bench_main keyward_authenticator
+    keyward_webauthn benchmark::benchmark keyward_flags)
 endif()

@@ -71,7 +71,10 @@ struct Credential {
   CredentialKind kind = CredentialKind::kPasskey;
   Bytes public_key;   // COSE_Key as the authenticator sent it (WebAuthn); empty for smart cards
   Bytes certificate;  // DER (smart cards); empty otherwise
-  int64_t alg = 0;    // COSE algorithm (smart cards: 0, the signature carries its own)
+  // Smart cards: the intermediate CA certificates (DER) given at enrolment; every login re-checks
+  // the path through them to the configured anchors (validity and revocation at login time).
+  std::vector<Bytes> certificate_intermediates;
+  int64_t alg = 0;  // COSE algorithm (smart cards: 0, the signature carries its own)
   uint32_t sign_count = 0;
   std::optional<std::array<uint8_t, 16>> aaguid;  // WebAuthn only
   std::string cert_issuer;                        // smart cards: RFC 2253 issuer DN
@@ -157,6 +160,12 @@ struct AuthenticatorConfig {
   const attestation::TrustStore* attestation_trust = nullptr;
   // Smart-card issuing CAs (DER). EnrollCertificate and certificate logins chain to them.
   std::vector<Bytes> smart_card_anchors;
+  // CRLs (DER or PEM) of the smart-card CAs. When any is given, enrolment and EVERY smart-card
+  // login (FinishCertificateLogin, FinishVerifiedCardLogin) require each certificate of the path
+  // to be covered by a current CRL: a certificate revoked after enrolment is refused at login
+  // with certificate_revoked; no CRL for an issuer, or a stale one, is revocation_unknown.
+  // kCrlInvalid at Open for a CRL that does not parse.
+  std::vector<Bytes> smart_card_crls;
   // Unix seconds; tests inject a clock. Default: the wall clock.
   std::function<int64_t()> clock;
   // SQLite synchronous=NORMAL instead of FULL: commits skip the fsync. Nothing committed is lost
@@ -243,6 +252,9 @@ class Authenticator {
   Result<CeremonyStart> BeginLogin(const LoginRequest& request);
   Result<AuthResult> FinishLogin(std::string_view ceremony_id, std::string_view response_json,
                                  const RequestContext& context, Session* session);
+  // Smart cards (both calls below): the enrolled certificate is re-validated at the login time
+  // against the configured anchors and CRLs (certificate_expired, certificate_not_yet_valid,
+  // certificate_revoked, revocation_unknown, certificate_untrusted), whatever it was at enrolment.
   Result<AuthResult> FinishCertificateLogin(std::string_view ceremony_id,
                                             const CertificateLoginEvidence& evidence,
                                             const RequestContext& context, Session* session);

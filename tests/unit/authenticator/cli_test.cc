@@ -55,26 +55,42 @@ class CliTest : public ::testing::Test {
   Json demo_;
 };
 
-TEST_F(CliTest, DemoRegistersThreeKindsAndLogsInWithEach) {
+// No card named: the passkey and the security key run on the software CTAP 2.1 authenticator
+// through libfido2, the smart-card part is reported as skipped (with the reason), and the
+// security key satisfies the step-up. With the software PIV card: cli_demo_e2e_test.
+TEST_F(CliTest, DemoOnTheSoftwareAuthenticatorSkipsTheCardAndSaysWhy) {
   EXPECT_EQ(demo_["ok"], true);
   std::map<std::string, Json> steps;
   for (const auto& s : demo_["steps"]) steps[s["step"].get<std::string>()] = s;
+  EXPECT_EQ(steps["register_passkey"]["detail"]["kind"], "passkey");
+  EXPECT_EQ(steps["register_passkey"]["detail"]["attestation_fmt"], "none");
+  EXPECT_EQ(steps["register_security_key"]["detail"]["attestation_fmt"], "packed");
+  EXPECT_EQ(steps["register_security_key"]["detail"]["trust_status"], "trusted");
+  EXPECT_EQ(steps["smart_card_skipped"]["detail"]["skipped"], true);
+  EXPECT_FALSE(steps["smart_card_skipped"]["detail"]["reason"].get<std::string>().empty());
+  EXPECT_EQ(steps.count("enroll_smart_card"), 0u);
   EXPECT_EQ(steps["login_passkey"]["auth_result"]["aal"], "aal2");
   EXPECT_EQ(steps["login_passkey"]["auth_result"]["kind"], "passkey");
+  EXPECT_EQ(steps["login_passkey"]["auth_result"]["user_verified"], true);
   EXPECT_EQ(steps["authorize_admin"]["detail"]["code"], "step_up_required");
-  EXPECT_EQ(steps["step_up_smart_card"]["auth_result"]["kind"], "smart_card");
-  EXPECT_EQ(steps["step_up_smart_card"]["auth_result"]["aal"], "aal3");
+  EXPECT_EQ(steps["step_up_security_key"]["auth_result"]["kind"], "security_key");
+  EXPECT_EQ(steps["step_up_security_key"]["auth_result"]["aal"], "aal3");
+  EXPECT_EQ(steps["authorize_admin_again"]["detail"]["session_aal"], "aal3");
   EXPECT_EQ(steps["login_security_key"]["auth_result"]["aal"], "aal3");
+  // The software key counts signatures: the second login's counter is above the first's.
+  EXPECT_GT(steps["login_security_key"]["auth_result"]["sign_count"].get<int64_t>(),
+            steps["step_up_security_key"]["auth_result"]["sign_count"].get<int64_t>());
   EXPECT_EQ(steps["replay_security_key"]["detail"]["code"], "challenge_replayed");
+  EXPECT_GT(steps["audit_verify"]["detail"]["records"].get<int>(), 0);
 }
 
 TEST_F(CliTest, UsersListShowExportErase) {
   Json list = MustJson(Keyward("users list --json --db " + db_).out);
   ASSERT_EQ(list["principals"].size(), 1u);
   const std::string name = list["principals"][0]["name"];
-  EXPECT_EQ(list["principals"][0]["credentials"], 3);
+  EXPECT_EQ(list["principals"][0]["credentials"], 2);  // passkey + security key (no card)
   Json show = MustJson(Keyward("users show " + name + " --json --db " + db_).out);
-  EXPECT_EQ(show["principal"]["credentials"].size(), 3u);
+  EXPECT_EQ(show["principal"]["credentials"].size(), 2u);
   CliRun exp = Keyward("users export " + name + " --db " + db_);
   ASSERT_EQ(exp.exit_code, 0);
   EXPECT_EQ(MustJson(exp.out)["principal"]["name"], name);

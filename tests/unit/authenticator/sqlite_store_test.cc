@@ -380,6 +380,57 @@ TEST_F(StoreTest, PeekDoesNotSpendAndCompleteLoginIsAtomic) {
   EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);  // principal_created + one login
 }
 
+// The failure path of a login: spend + audit in one transaction; a second spend is a replay and
+// writes nothing (not even its audit record).
+TEST_F(StoreTest, SpendChallengeWithAuditIsOneTransaction) {
+  ChallengeRecord r;
+  r.challenge = Bytes(32, 0x6b);
+  r.purpose = "login";
+  r.state_json = "{}";
+  r.created_at = 1000;
+  r.expires_at = 2000;
+  ASSERT_TRUE(store_->PutChallenge(r));
+  AuditEvent ev = Event("login", alice_.id);
+  ev.outcome = "failure";
+  ev.code = "assertion_signature_invalid";
+  ASSERT_TRUE(store_->SpendChallenge(r.challenge, 1001, &ev));
+  EXPECT_EQ(store_->PeekChallenge(r.challenge, "login", 1002).error().code,
+            ErrorCode::kChallengeReplayed);
+  EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);
+  auto again = store_->SpendChallenge(r.challenge, 1003, &ev);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kChallengeReplayed);
+  EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);
+  EXPECT_EQ(store_->SpendChallenge(Bytes(32, 1), 1003, &ev).error().code,
+            ErrorCode::kChallengeReplayed);  // never issued: nothing to spend
+}
+
+// Schema 1 → 2 adds the smart cards' intermediates; existing credentials read back with none.
+TEST_F(StoreTest, MigrationFromSchemaOneKeepsCredentials) {
+  Credential c = MakeCredential(alice_.id, 2);  // a smart card
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  store_.reset();
+  RawExec(path_,
+          "ALTER TABLE credentials DROP COLUMN cert_intermediates;"
+          "DELETE FROM schema_version WHERE version=2;");
+  auto s = SqliteStore::Open(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  auto back = (*s)->GetCredential(c.id);
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_TRUE(back->certificate_intermediates.empty());
+  EXPECT_EQ(back->certificate, c.certificate);
+  ASSERT_TRUE((*s)->CheckIntegrity());
+}
+
+TEST_F(StoreTest, TruncatedIntermediatesAreCorrupt) {
+  Credential c = MakeCredential(alice_.id, 2);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  RawExec(path_, "UPDATE credentials SET cert_intermediates=x'00000009AABB'");
+  EXPECT_EQ(store_->GetCredential(c.id).error().code, ErrorCode::kStoreCorrupt);
+  RawExec(path_, "UPDATE credentials SET cert_intermediates=x'0000'");
+  EXPECT_EQ(store_->GetCredential(c.id).error().code, ErrorCode::kStoreCorrupt);
+}
+
 TEST_F(StoreTest, ChallengeConsumedOnceAcrossProcesses) {
   ChallengeRecord r;
   r.challenge = Bytes(32, 3);

@@ -1,5 +1,8 @@
 #include "tests/unit/authenticator/test_util.h"
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +23,36 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+Bytes MakeCrl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<X509*>& revoked,
+              int64_t this_update, int64_t next_update) {
+  X509_CRL* crl = X509_CRL_new();
+  if (crl == nullptr || X509_CRL_set_version(crl, 1) != 1 ||
+      X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) != 1) {
+    std::abort();
+  }
+  ASN1_TIME* t = ASN1_TIME_set(nullptr, static_cast<time_t>(this_update));
+  ASN1_TIME* n = ASN1_TIME_set(nullptr, static_cast<time_t>(next_update));
+  X509_CRL_set1_lastUpdate(crl, t);
+  X509_CRL_set1_nextUpdate(crl, n);
+  for (X509* cert : revoked) {
+    X509_REVOKED* r = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(cert));
+    X509_REVOKED_set_revocationDate(r, t);
+    X509_CRL_add0_revoked(crl, r);
+  }
+  ASN1_TIME_free(t);
+  ASN1_TIME_free(n);
+  X509_CRL_sort(crl);
+  if (X509_CRL_sign(crl, issuer_key, EVP_sha256()) <= 0) std::abort();
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_CRL(crl, &der);
+  if (len <= 0) std::abort();
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  X509_CRL_free(crl);
+  return out;
 }
 
 Principal MakePrincipal(const std::string& name) {
@@ -59,6 +92,10 @@ Credential MakeCredential(const std::string& principal_id, uint32_t n) {
   c.user_verified_at_registration = true;
   c.created_at = 1700000000 + n;
   c.nickname = "nick " + std::to_string(n);
+  if (c.kind == CredentialKind::kSmartCard) {
+    // Stand-ins for intermediate certificates: the store keeps the bytes as given.
+    c.certificate_intermediates = {Bytes(40 + n, static_cast<uint8_t>(n)), Bytes{0x30, 0x00}};
+  }
   return c;
 }
 
@@ -69,7 +106,7 @@ bool CredentialMatchesSeed(const Credential& c, uint32_t n) {
          c.attestation_fmt == e.attestation_fmt && c.trust_anchor == e.trust_anchor &&
          c.transports == e.transports && c.backup_eligible == e.backup_eligible &&
          c.backup_state == e.backup_state && c.created_at == e.created_at &&
-         c.nickname == e.nickname;
+         c.nickname == e.nickname && c.certificate_intermediates == e.certificate_intermediates;
 }
 
 std::string ReadAll(const std::string& path) {

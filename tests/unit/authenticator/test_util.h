@@ -2,7 +2,10 @@
 #ifndef KEYWARD_TESTS_UNIT_AUTHENTICATOR_TEST_UTIL_H_
 #define KEYWARD_TESTS_UNIT_AUTHENTICATOR_TEST_UTIL_H_
 
+#include <openssl/x509.h>
+
 #include <string>
+#include <vector>
 
 #include "keyward/authenticator.h"
 
@@ -26,6 +29,11 @@ Principal MakePrincipal(const std::string& name);
 // A credential whose every field is derived from `n`, so a torn record is detectable.
 Credential MakeCredential(const std::string& principal_id, uint32_t n);
 bool CredentialMatchesSeed(const Credential& c, uint32_t n);
+
+// A DER CRL (v2) issued by `issuer` (certificate + key) revoking `revoked` (certificates of that
+// issuer), valid from this_update to next_update (Unix seconds). Aborts on failure (tests only).
+Bytes MakeCrl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<X509*>& revoked,
+              int64_t this_update, int64_t next_update);
 
 // Reads a whole file (empty when missing).
 std::string ReadAll(const std::string& path);
