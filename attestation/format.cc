@@ -1,5 +1,8 @@
 #include "attestation/format.h"
 
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
 namespace keyward::attestation {
 
 std::string_view AttestationTypeName(AttestationType type) {
@@ -27,7 +30,7 @@ Result<std::vector<Certificate>> ReadX5c(const CborItem& att_stmt) {
   for (size_t i = 0; i < x5c.ArraySize(); ++i) {
     auto der = x5c.At(i).GetBytes();
     if (!der) return Fail(ErrorCode::kAttestationStatementMalformed, "x5c entry is not bytes");
-    auto cert = Certificate::ParseDer(*der);
+    auto cert = Certificate::ParseDerShared(*der);
     if (!cert) {
       return Fail(ErrorCode::kAttestationCertificateInvalid,
                   "x5c[" + std::to_string(i) + "]: " + cert.error().detail);
@@ -53,6 +56,31 @@ Result<void> CheckAaguidExtension(const Certificate& cert, const Aaguid& aaguid)
     return Fail(ErrorCode::kAttestationAaguidMismatch, "certificate AAGUID != authenticator data");
   }
   return Ok();
+}
+
+std::optional<bool> AttestationCertificateIsCa(const Certificate& cert) {
+  static constexpr char kBasicConstraintsOid[] = "2.5.29.19";
+  auto raw = cert.ExtensionValue(kBasicConstraintsOid);
+  auto ca = cert.IsCa();  // OpenSSL's (BER-tolerant) reading
+  if (!raw || !ca) return std::nullopt;
+  // The DER encoding of what OpenSSL read.
+  auto* bc = static_cast<BASIC_CONSTRAINTS*>(
+      X509_get_ext_d2i(cert.get(), NID_basic_constraints, nullptr, nullptr));
+  ERR_clear_error();
+  if (!bc) return std::nullopt;
+  unsigned char* der = nullptr;
+  int len = i2d_BASIC_CONSTRAINTS(bc, &der);
+  BASIC_CONSTRAINTS_free(bc);
+  if (len <= 0) return std::nullopt;
+  Bytes canonical(der, der + len);
+  OPENSSL_free(der);
+  if (*raw == canonical) return *ca;
+  // Chromium's form: SEQUENCE { BOOLEAN FALSE, rest of the DER contents }, short lengths only.
+  if (*ca || canonical.size() < 2 || canonical[1] >= 0x80 - 3) return std::nullopt;
+  Bytes chromium = {0x30, static_cast<uint8_t>(canonical[1] + 3), 0x01, 0x01, 0x00};
+  chromium.insert(chromium.end(), canonical.begin() + 2, canonical.end());
+  if (*raw == chromium) return false;
+  return std::nullopt;
 }
 
 Bytes AttToBeSigned(const AttestationInput& input) {

@@ -72,6 +72,14 @@ Result<std::vector<Certificate>> ReadX5c(const CborItem& att_stmt);
 // The FIDO AAGUID certificate extension (1.3.6.1.4.1.45724.1.1.4): when present it must be
 // non-critical and equal `aaguid` (kAttestationAaguidMismatch / kAttestationCertificateInvalid).
 Result<void> CheckAaguidExtension(const Certificate& cert, const Aaguid& aaguid);
+// The cA component of an attestation certificate's basicConstraints (RFC 5280 §4.2.1.9), for the
+// "CA component false" requirements (packed §8.2.1, tpm §8.3.1). nullopt when the extension is
+// absent, does not decode, or is not DER — with one exception real devices need: Chromium's
+// virtual authenticator (and the Chrome releases that shipped it) wrote cA FALSE out explicitly
+// (extnValue 30 03 01 01 00; DER omits a DEFAULT value, X.690 §11.5). That encoding, and only
+// it (the DER encoding with an explicit BOOLEAN FALSE first), reads as false. Any TRUE (BER
+// allows any non-zero octet) reads as true.
+std::optional<bool> AttestationCertificateIsCa(const Certificate& cert);
 // authenticatorData ‖ clientDataHash (attToBeSigned, §8).
 Bytes AttToBeSigned(const AttestationInput& input);
 // True when the certificate's subject public key is the credential public key.

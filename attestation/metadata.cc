@@ -38,6 +38,31 @@ std::vector<const StatusReport*> InDateOrder(const std::vector<StatusReport>& re
   return out;
 }
 
+// "YYYY-MM-DD" (a real calendar date) → Unix seconds at 00:00:00 UTC.
+std::optional<int64_t> ParseDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  auto digits = [&](size_t pos, size_t n) -> std::optional<int> {
+    int v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  auto y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
+  if (!y || !m || !d || *m < 1 || *m > 12 || *d < 1) return std::nullopt;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
+  if (*d > kDays[*m - 1] + (*m == 2 && leap ? 1 : 0)) return std::nullopt;
+  // Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's days_from_civil).
+  int64_t yy = *y - (*m <= 2 ? 1 : 0);
+  int64_t era = yy / 400;
+  int64_t yoe = yy - era * 400;
+  int64_t doy = (153 * (*m + (*m > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (era * 146097 + doe - 719468) * 86400;
+}
+
 const std::string* OptString(const Json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_string()) return nullptr;
@@ -199,7 +224,12 @@ Result<MetadataBlob> MetadataBlob::FromPayload(const Json& payload, std::string 
   auto no = payload.find("no");
   if (no == payload.end() || !no->is_number_integer()) return Malformed("no missing");
   blob.serial_ = no->get<int64_t>();
-  if (const std::string* s = OptString(payload, "nextUpdate")) blob.next_update_ = *s;
+  const std::string* next = OptString(payload, "nextUpdate");
+  if (!next) return Malformed("nextUpdate missing");
+  auto next_time = ParseDate(*next);
+  if (!next_time) return Malformed("nextUpdate \"" + *next + "\" is not a date YYYY-MM-DD");
+  blob.next_update_ = *next;
+  blob.next_update_time_ = *next_time;
   if (const std::string* s = OptString(payload, "legalHeader")) blob.legal_header_ = *s;
   auto entries = payload.find("entries");
   if (entries == payload.end() || !entries->is_array()) return Malformed("entries missing");
@@ -236,6 +266,11 @@ Result<MetadataBlob> MetadataBlob::Verify(std::string_view jwt, std::span<const 
                                                   " is not newer than stored " +
                                                   std::to_string(*options.stored_serial));
   }
+  if (blob.IsStaleAt(options.verify_time) && !options.insecure_accept_stale) {
+    return Fail(ErrorCode::kMetadataStale, "metadata BLOB no " + std::to_string(blob.serial_) +
+                                               " is stale: nextUpdate " + blob.next_update_ +
+                                               " has passed");
+  }
   return blob;
 }
 
@@ -270,6 +305,11 @@ Result<MetadataBlob> MetadataBlob::Import(std::string_view jwt, std::span<const 
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   KW_TRY(WriteAtomically(path, blob.jwt_ + "\n"));
   return blob;
+}
+
+bool MetadataBlob::IsStaleAt(int64_t verify_time) const {
+  // Fresh through the nextUpdate day: stale from the following midnight (UTC).
+  return verify_time >= next_update_time_ + 86400;
 }
 
 const MetadataEntry* MetadataBlob::FindByAaguid(const Aaguid& aaguid) const {

@@ -9,7 +9,17 @@
 // to one of the caller's roots at the verification time (expired chain → kCertificateExpired),
 // with the caller's CRLs honoured (revoked → kCertificateRevoked); the signature verifies with
 // the x5c leaf (kMetadataSignatureInvalid); its serial `no` is newer than the caller's stored one
-// (kMetadataRollback). Structural defects are kMetadataMalformed.
+// (kMetadataRollback); it is not stale at the verification time (kMetadataStale, below).
+// Structural defects are kMetadataMalformed.
+//
+// Staleness (MDS3 §3.1.6 nextUpdate, "ISO-8601 formatted date when the next update will be
+// provided at latest"): nextUpdate is required and must be a date YYYY-MM-DD. The BLOB is fresh
+// through the whole nextUpdate day (UTC) and stale from the next midnight on, i.e. when the
+// nextUpdate date is before the verification time's date. A stale BLOB is refused by Verify and
+// Import (kMetadataStale) unless MetadataVerifyOptions::insecure_accept_stale is set. A copy
+// already stored is read back by LoadStored whatever its age; trust evaluation that consults it
+// at a verification time past its nextUpdate reports it stale (trust_store.h): its status
+// reports and roots can no longer be taken as current.
 //
 // Leniency: unknown members anywhere are ignored; an entry whose known fields are malformed is
 // skipped (counted in skipped_entries()), never failing the BLOB.
@@ -59,6 +69,9 @@ struct MetadataVerifyOptions {
   int64_t verify_time = 0;               // Unix seconds; required
   std::vector<X509_CRL*> crls;           // CRLs for the signer chain (not owned)
   std::optional<int64_t> stored_serial;  // `no` of the copy already held
+  // Accept a BLOB whose nextUpdate has passed (kMetadataStale otherwise). Dangerous: its status
+  // reports (revocations) may be out of date.
+  bool insecure_accept_stale = false;
 };
 
 class MetadataBlob {
@@ -78,6 +91,10 @@ class MetadataBlob {
 
   int64_t serial() const { return serial_; }
   const std::string& next_update() const { return next_update_; }
+  // nextUpdate as Unix seconds (00:00:00 UTC of that date).
+  int64_t next_update_time() const { return next_update_time_; }
+  // True when the nextUpdate date is before the date of `verify_time` (UTC).
+  bool IsStaleAt(int64_t verify_time) const;
   const std::string& legal_header() const { return legal_header_; }
   size_t size() const { return entries_.size(); }
   size_t skipped_entries() const { return skipped_; }
@@ -94,6 +111,7 @@ class MetadataBlob {
   static Result<MetadataBlob> FromPayload(const Json& payload, std::string jwt);
   int64_t serial_ = 0;
   std::string next_update_;
+  int64_t next_update_time_ = 0;
   std::string legal_header_;
   std::vector<MetadataEntry> entries_;
   size_t skipped_ = 0;

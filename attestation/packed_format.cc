@@ -18,7 +18,7 @@ Result<void> CheckPackedCertificateRequirements(const Certificate& cert, const A
     return Requirement("subject OU is not \"Authenticator Attestation\"");
   }
   if (cert.SubjectAttribute("CN").size() != 1) return Requirement("subject CN missing");
-  auto ca = cert.IsCa();
+  auto ca = AttestationCertificateIsCa(cert);
   if (!ca.has_value() || *ca) return Requirement("basicConstraints CA must be false");
   return CheckAaguidExtension(cert, aaguid);
 }

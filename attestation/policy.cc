@@ -76,6 +76,9 @@ Result<void> CheckAttestationPolicy(const AttestationPolicy& policy, std::string
     case TrustStatus::kTrusted:
       break;
     case TrustStatus::kUntrusted:
+      if (verdict.error && verdict.error->code == ErrorCode::kMetadataStale) {
+        return Fail(ErrorCode::kMetadataStale, verdict.error->detail);
+      }
       return Fail(ErrorCode::kAttestationUntrusted,
                   std::string(fmt) + " attestation does not chain to a trust anchor" +
                       (verdict.error ? ": " + verdict.error->ToString() : ""),

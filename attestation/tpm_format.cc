@@ -94,7 +94,7 @@ Result<void> CheckTpmAikCertificate(const Certificate& cert, const Aaguid& aagui
   if (std::find(eku.begin(), eku.end(), "2.23.133.8.3") == eku.end()) {
     return Aik("extendedKeyUsage lacks tcg-kp-AIKCertificate (2.23.133.8.3)");
   }
-  auto ca = cert.IsCa();
+  auto ca = AttestationCertificateIsCa(cert);
   if (!ca.has_value() || *ca) return Aik("basicConstraints CA must be false");
   auto aaguid_check = CheckAaguidExtension(cert, aaguid);
   if (!aaguid_check) {

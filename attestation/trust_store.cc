@@ -180,6 +180,15 @@ TrustVerdict EvaluateOne(const StatementResult& statement, std::string_view fmt,
   std::vector<Certificate> anchors = store->AnchorsFor(fmt, aaguid);
   const MetadataEntry* entry = nullptr;
   if (const MetadataBlob* md = store->metadata()) {
+    if (md->IsStaleAt(verify_time)) {
+      // Its roots and status reports can no longer be taken as current: nothing is trusted
+      // through this store until a fresh BLOB is attached.
+      v.status = TrustStatus::kUntrusted;
+      v.error = Error{ErrorCode::kMetadataStale, 0,
+                      "metadata BLOB no " + std::to_string(md->serial()) +
+                          " is stale (nextUpdate " + md->next_update() + ")"};
+      return v;
+    }
     entry = md->FindFor(aaguid, &statement.trust_path.front());
     if (entry) {
       v.metadata = Summarize(*entry);

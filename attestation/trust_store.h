@@ -8,7 +8,11 @@
 //  - no trust path (none, self)         → kUnverified: nothing to evaluate;
 //  - no store / no applicable anchor    → kUnverified;
 //  - path reaches an anchor             → kTrusted, naming the anchor (and the metadata entry);
-//  - otherwise                          → kUntrusted, with the chain error.
+//  - otherwise                          → kUntrusted, with the chain error;
+//  - metadata attached but stale at the verification time (its nextUpdate date has passed,
+//    metadata.h) and a trust path to evaluate → kUntrusted with kMetadataStale, whatever the
+//    other anchors say: the BLOB's revocations may be missing, so nothing is trusted through a
+//    store that relies on it until a fresh BLOB is attached.
 // Compound statements (§8.9) are trusted when one inner statement is; the verdict names it.
 // Whether an unverified or untrusted attestation is acceptable is policy (policy.h).
 //

@@ -8,7 +8,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <list>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/hash.h"
 
@@ -67,23 +70,7 @@ ErrorCode MapVerifyError(int err) {
 
 }  // namespace
 
-Certificate::Certificate(X509Ptr x509, Bytes der) : x509_(std::move(x509)), der_(std::move(der)) {}
-
-Certificate::Certificate(const Certificate& o) : der_(o.der_) {
-  X509_up_ref(o.x509_.get());
-  x509_.reset(o.x509_.get());
-}
-
-Certificate& Certificate::operator=(const Certificate& o) {
-  if (this != &o) {
-    X509_up_ref(o.x509_.get());
-    x509_.reset(o.x509_.get());
-    der_ = o.der_;
-  }
-  return *this;
-}
-
-Result<Certificate> Certificate::ParseDer(ByteSpan der) {
+Result<std::shared_ptr<const Certificate::Data>> Certificate::Decode(ByteSpan der) {
   if (der.empty()) return Fail(ErrorCode::kCertificateMalformed, "empty certificate");
   const unsigned char* p = der.data();
   X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
@@ -91,7 +78,57 @@ Result<Certificate> Certificate::ParseDer(ByteSpan der) {
   if (p != der.data() + der.size()) {
     return Fail(ErrorCode::kCertificateMalformed, "bytes after the certificate");
   }
-  return Certificate(std::move(x), ToBytes(der));
+  return std::make_shared<const Data>(Data{std::move(x), ToBytes(der)});
+}
+
+Result<Certificate> Certificate::ParseDer(ByteSpan der) {
+  KW_ASSIGN_OR_RETURN(auto data, Decode(der));
+  return Certificate(std::move(data));
+}
+
+// Least-recently-used map from exact DER bytes to the parsed certificate. The key views the
+// entry's own DER, so an entry and its key live and die together.
+class CertificateCache {
+ public:
+  static constexpr size_t kCapacity = 1024;
+
+  static CertificateCache& Instance() {
+    static CertificateCache* cache = new CertificateCache();  // never destroyed (exit order)
+    return *cache;
+  }
+
+  Result<Certificate> Get(ByteSpan der) {
+    std::string_view key(reinterpret_cast<const char*>(der.data()), der.size());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = index_.find(key); it != index_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second);
+        return Certificate(*it->second);
+      }
+    }
+    KW_ASSIGN_OR_RETURN(auto data, Certificate::Decode(der));
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string_view own(reinterpret_cast<const char*>(data->der.data()), data->der.size());
+    if (auto it = index_.find(own); it != index_.end()) return Certificate(*it->second);
+    lru_.push_front(data);
+    index_.emplace(own, lru_.begin());
+    while (lru_.size() > kCapacity) {
+      const Bytes& d = lru_.back()->der;
+      index_.erase(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+      lru_.pop_back();
+    }
+    return Certificate(std::move(data));
+  }
+
+ private:
+  using List = std::list<std::shared_ptr<const Certificate::Data>>;
+  std::mutex mu_;
+  List lru_;  // most recently used first
+  std::unordered_map<std::string_view, List::iterator> index_;
+};
+
+Result<Certificate> Certificate::ParseDerShared(ByteSpan der) {
+  return CertificateCache::Instance().Get(der);
 }
 
 Result<std::vector<Certificate>> Certificate::ParsePem(std::string_view pem) {
@@ -108,7 +145,8 @@ Result<std::vector<Certificate>> Certificate::ParsePem(std::string_view pem) {
       BIO_free(bio);
       return Fail(ErrorCode::kPemMalformed, "certificate re-encoding failed");
     }
-    out.push_back(Certificate(X509Ptr(x), Bytes(der, der + len)));
+    out.push_back(
+        Certificate(std::make_shared<const Data>(Data{X509Ptr(x), Bytes(der, der + len)})));
     OPENSSL_free(der);
   }
   BIO_free(bio);
@@ -128,24 +166,24 @@ Certificate Certificate::FromX509(X509* cert) {
   Bytes bytes;
   if (len > 0) bytes.assign(der, der + len);
   OPENSSL_free(der);
-  return Certificate(X509Ptr(cert), std::move(bytes));
+  return Certificate(std::make_shared<const Data>(Data{X509Ptr(cert), std::move(bytes)}));
 }
 
 EVP_PKEY* Certificate::public_key() const {
-  EVP_PKEY* k = X509_get0_pubkey(x509_.get());
+  EVP_PKEY* k = X509_get0_pubkey(get());
   ERR_clear_error();
   return k;
 }
 
-int Certificate::version() const { return static_cast<int>(X509_get_version(x509_.get())) + 1; }
-std::string Certificate::Subject() const { return NameToString(X509_get_subject_name(x509_.get())); }
-std::string Certificate::Issuer() const { return NameToString(X509_get_issuer_name(x509_.get())); }
+int Certificate::version() const { return static_cast<int>(X509_get_version(get())) + 1; }
+std::string Certificate::Subject() const { return NameToString(X509_get_subject_name(get())); }
+std::string Certificate::Issuer() const { return NameToString(X509_get_issuer_name(get())); }
 bool Certificate::SubjectIsEmpty() const {
-  return X509_NAME_entry_count(X509_get_subject_name(x509_.get())) == 0;
+  return X509_NAME_entry_count(X509_get_subject_name(get())) == 0;
 }
 
 std::string Certificate::SerialHex() const {
-  const ASN1_INTEGER* serial = X509_get0_serialNumber(x509_.get());
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(get());
   BIGNUM* bn = ASN1_INTEGER_to_BN(serial, nullptr);
   if (!bn) return {};
   char* hex = BN_bn2hex(bn);
@@ -156,31 +194,31 @@ std::string Certificate::SerialHex() const {
 }
 
 std::optional<int64_t> Certificate::NotBefore() const {
-  return AsnTimeToUnix(X509_get0_notBefore(x509_.get()));
+  return AsnTimeToUnix(X509_get0_notBefore(get()));
 }
 std::optional<int64_t> Certificate::NotAfter() const {
-  return AsnTimeToUnix(X509_get0_notAfter(x509_.get()));
+  return AsnTimeToUnix(X509_get0_notAfter(get()));
 }
-Sha256Digest Certificate::Fingerprint() const { return Sha256(der_); }
+Sha256Digest Certificate::Fingerprint() const { return Sha256(d_->der); }
 
 std::optional<Bytes> Certificate::ExtensionValue(const char* oid) const {
-  int idx = ExtensionIndex(x509_.get(), oid);
+  int idx = ExtensionIndex(get(), oid);
   if (idx < 0) return std::nullopt;
-  X509_EXTENSION* ext = X509_get_ext(x509_.get(), idx);
+  X509_EXTENSION* ext = X509_get_ext(get(), idx);
   const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
   if (!data) return std::nullopt;
   return Bytes(ASN1_STRING_get0_data(data), ASN1_STRING_get0_data(data) + ASN1_STRING_length(data));
 }
 
 bool Certificate::ExtensionIsCritical(const char* oid) const {
-  int idx = ExtensionIndex(x509_.get(), oid);
-  return idx >= 0 && X509_EXTENSION_get_critical(X509_get_ext(x509_.get(), idx)) == 1;
+  int idx = ExtensionIndex(get(), oid);
+  return idx >= 0 && X509_EXTENSION_get_critical(X509_get_ext(get(), idx)) == 1;
 }
 
 std::optional<bool> Certificate::IsCa() const {
   int crit = 0;
   auto* bc = static_cast<BASIC_CONSTRAINTS*>(
-      X509_get_ext_d2i(x509_.get(), NID_basic_constraints, &crit, nullptr));
+      X509_get_ext_d2i(get(), NID_basic_constraints, &crit, nullptr));
   ERR_clear_error();
   if (!bc) return std::nullopt;
   bool ca = bc->ca != 0;
@@ -191,7 +229,7 @@ std::optional<bool> Certificate::IsCa() const {
 std::vector<std::string> Certificate::ExtendedKeyUsages() const {
   std::vector<std::string> out;
   auto* eku = static_cast<EXTENDED_KEY_USAGE*>(
-      X509_get_ext_d2i(x509_.get(), NID_ext_key_usage, nullptr, nullptr));
+      X509_get_ext_d2i(get(), NID_ext_key_usage, nullptr, nullptr));
   ERR_clear_error();
   if (!eku) return out;
   for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i) {
@@ -204,7 +242,7 @@ std::vector<std::string> Certificate::ExtendedKeyUsages() const {
 }
 
 std::optional<uint32_t> Certificate::KeyUsage() const {
-  uint32_t ku = X509_get_key_usage(x509_.get());
+  uint32_t ku = X509_get_key_usage(get());
   ERR_clear_error();
   if (ku == UINT32_MAX) return std::nullopt;
   return ku;
@@ -217,7 +255,7 @@ std::vector<std::string> Certificate::SubjectAttribute(const char* name_or_oid) 
     ERR_clear_error();
     return out;
   }
-  X509_NAME* name = X509_get_subject_name(x509_.get());
+  X509_NAME* name = X509_get_subject_name(get());
   for (int i = X509_NAME_get_index_by_OBJ(name, obj, -1); i >= 0;
        i = X509_NAME_get_index_by_OBJ(name, obj, i)) {
     ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
@@ -232,21 +270,35 @@ std::vector<std::string> Certificate::SubjectAttribute(const char* name_or_oid) 
 
 Result<VerifiedChain> VerifyChain(const Certificate& leaf,
                                   std::span<const Certificate> intermediates,
-                                  std::span<const Certificate> anchors, const ChainOptions& options) {
+                                  std::span<const Certificate> anchors,
+                                  const ChainOptions& options) {
   if (anchors.empty()) return Fail(ErrorCode::kCertificateUntrusted, "no trust anchors");
-  X509StorePtr store(X509_STORE_new());
-  if (!store) return Fail(ErrorCode::kInternal, "X509_STORE_new");
-  for (const auto& a : anchors) X509_STORE_add_cert(store.get(), a.get());
-  for (X509_CRL* crl : options.crls) X509_STORE_add_crl(store.get(), crl);
-  ERR_clear_error();
+  // The anchors go in as the context's trusted stack and the CRLs as its CRL stack, over one
+  // empty shared store: nothing is copied, indexed or allocated per anchor, and a shared store
+  // is only read (X509_STORE is thread-safe for lookups).
+  static X509_STORE* const empty_store = X509_STORE_new();
+  if (!empty_store) return Fail(ErrorCode::kInternal, "X509_STORE_new");
+  struct Stacks {
+    STACK_OF(X509) * trusted = sk_X509_new_reserve(nullptr, 4);
+    STACK_OF(X509) * untrusted = sk_X509_new_reserve(nullptr, 4);
+    STACK_OF(X509_CRL) * crls = sk_X509_CRL_new_null();
+    ~Stacks() {
+      sk_X509_free(trusted);
+      sk_X509_free(untrusted);
+      sk_X509_CRL_free(crls);
+    }
+  } st;
+  if (!st.trusted || !st.untrusted || !st.crls) return Fail(ErrorCode::kInternal, "sk_new");
+  for (const auto& a : anchors) sk_X509_push(st.trusted, a.get());
+  for (const auto& c : intermediates) sk_X509_push(st.untrusted, c.get());
+  for (X509_CRL* crl : options.crls) sk_X509_CRL_push(st.crls, crl);
 
-  STACK_OF(X509)* untrusted = sk_X509_new_null();
-  for (const auto& c : intermediates) sk_X509_push(untrusted, c.get());
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted) != 1) {
-    sk_X509_free(untrusted);
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), empty_store, leaf.get(), st.untrusted) != 1) {
     return Fail(ErrorCode::kInternal, TakeOpensslError("X509_STORE_CTX_init"));
   }
+  X509_STORE_CTX_set0_trusted_stack(ctx.get(), st.trusted);
+  X509_STORE_CTX_set0_crls(ctx.get(), st.crls);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(options.verify_time));
   X509_VERIFY_PARAM_set_depth(param, options.max_depth);
@@ -258,17 +310,31 @@ Result<VerifiedChain> VerifyChain(const Certificate& leaf,
   int ok = X509_verify_cert(ctx.get());
   Result<VerifiedChain> result = Fail(ErrorCode::kInternal, "unreachable");
   if (ok == 1) {
+    // Hand back the caller's Certificates (OpenSSL's chain holds the same X509 objects).
+    auto find = [&](X509* x) -> std::optional<Certificate> {
+      if (x == leaf.get()) return leaf;
+      for (const auto& c : intermediates) {
+        if (c.get() == x) return c;
+      }
+      for (const auto& a : anchors) {
+        if (a.get() == x) return a;
+      }
+      return std::nullopt;
+    };
     VerifiedChain chain;
     STACK_OF(X509)* path = X509_STORE_CTX_get0_chain(ctx.get());
+    chain.path.reserve(static_cast<size_t>(sk_X509_num(path)));
     for (int i = 0; i < sk_X509_num(path); ++i) {
-      chain.path.push_back(Certificate::FromX509(sk_X509_value(path, i)));
+      X509* x = sk_X509_value(path, i);
+      std::optional<Certificate> c = find(x);
+      chain.path.push_back(c ? std::move(*c) : Certificate::FromX509(x));
     }
     result = std::move(chain);
   } else {
     int err = X509_STORE_CTX_get_error(ctx.get());
-    result = Fail(MapVerifyError(err), X509_verify_cert_error_string(err), static_cast<uint32_t>(err));
+    result =
+        Fail(MapVerifyError(err), X509_verify_cert_error_string(err), static_cast<uint32_t>(err));
   }
-  sk_X509_free(untrusted);
   ERR_clear_error();
   return result;
 }

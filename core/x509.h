@@ -4,10 +4,19 @@
 //
 // Invariants: a Certificate always holds a successfully parsed certificate and its exact DER.
 // Path validation never uses the wall clock implicitly: the caller passes the verification time.
+//
+// Cost model (OpenSSL 3.0, measured in bench/registration_bench.cc): d2i_X509 decodes the
+// subject public key through the OSSL_DECODER framework, ~95 µs per certificate — more than an
+// ECDSA P-256 verification. So a Certificate is an immutable shared handle (copies are a
+// reference count, never a re-parse or re-encode), VerifyChain hands back the caller's own
+// Certificates for the validated path, and ParseDerShared reuses the parse of DER it has seen
+// recently (attestation certificates repeat: a batch attestation key serves >= 100,000 devices,
+// and intermediates repeat always).
 #ifndef KEYWARD_CORE_X509_H_
 #define KEYWARD_CORE_X509_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,22 +31,27 @@ namespace keyward {
 class Certificate {
  public:
   static Result<Certificate> ParseDer(ByteSpan der);
+  // ParseDer through a bounded, thread-safe, process-wide cache keyed by the exact DER bytes:
+  // the same bytes give the same (shared, immutable) certificate without parsing again. Only
+  // successful parses are kept; the result is indistinguishable from ParseDer's. Callers must not
+  // modify the X509 (nobody in keyward does). Used for untrusted certificate lists (x5c).
+  static Result<Certificate> ParseDerShared(ByteSpan der);
   // Every CERTIFICATE block of a PEM text; kPemMalformed when there is none or one is broken.
   static Result<std::vector<Certificate>> ParsePem(std::string_view pem);
   // Wraps (and up-refs) an existing X509.
   static Certificate FromX509(X509* cert);
 
-  Certificate(const Certificate& o);
-  Certificate& operator=(const Certificate& o);
+  Certificate(const Certificate& o) = default;
+  Certificate& operator=(const Certificate& o) = default;
   Certificate(Certificate&&) noexcept = default;
   Certificate& operator=(Certificate&&) noexcept = default;
   ~Certificate() = default;
 
-  X509* get() const { return x509_.get(); }
-  ByteSpan der() const { return der_; }
+  X509* get() const { return d_->x509.get(); }
+  ByteSpan der() const { return d_->der; }
   EVP_PKEY* public_key() const;  // owned by the certificate; null if OpenSSL can't decode it
 
-  int version() const;  // 1, 2 or 3
+  int version() const;          // 1, 2 or 3
   std::string Subject() const;  // RFC 2253 form
   std::string Issuer() const;
   bool SubjectIsEmpty() const;
@@ -60,9 +74,14 @@ class Certificate {
   std::vector<std::string> SubjectAttribute(const char* name_or_oid) const;
 
  private:
-  Certificate(X509Ptr x509, Bytes der);
-  X509Ptr x509_;
-  Bytes der_;
+  struct Data {
+    X509Ptr x509;
+    Bytes der;
+  };
+  friend class CertificateCache;
+  explicit Certificate(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
+  static Result<std::shared_ptr<const Data>> Decode(ByteSpan der);
+  std::shared_ptr<const Data> d_;
 };
 
 struct ChainOptions {
@@ -76,7 +95,9 @@ struct ChainOptions {
 };
 
 struct VerifiedChain {
-  std::vector<Certificate> path;  // leaf first, anchor last
+  // Leaf first, anchor last; the caller's own Certificate objects (leaf, intermediates, anchors)
+  // as OpenSSL chose them.
+  std::vector<Certificate> path;
   Certificate anchor() const { return path.back(); }
 };
 
@@ -86,9 +107,11 @@ struct VerifiedChain {
 // signature, bad constraints); Error::native holds the X509_V_ERR_* value.
 Result<VerifiedChain> VerifyChain(const Certificate& leaf,
                                   std::span<const Certificate> intermediates,
-                                  std::span<const Certificate> anchors, const ChainOptions& options);
+                                  std::span<const Certificate> anchors,
+                                  const ChainOptions& options);
 
-// Reads a file whole (certificates, CRLs, cases). kIo when it cannot be read; `max_bytes` bounds it.
+// Reads a file whole (certificates, CRLs, cases). kIo when it cannot be read; `max_bytes` bounds
+// it.
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 64 << 20);
 
 // CRLs in DER or PEM.

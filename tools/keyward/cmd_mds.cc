@@ -89,6 +89,7 @@ Command MakeMds(CLI::App& root) {
     std::string blob, root, store, at, aaguid;
     std::vector<std::string> crls;
     bool json = false;
+    bool insecure_accept_stale = false;
   };
   auto o = std::make_shared<Opts>();
 
@@ -101,6 +102,9 @@ Command MakeMds(CLI::App& root) {
                      "store file (default $KEYWARD_MDS_STORE or "
                      "~/.local/share/keyward/mds.jwt)");
   import->add_option("--at", o->at, "verification time, ISO-8601 (default now)");
+  import->add_flag("--insecure-accept-stale", o->insecure_accept_stale,
+                   "accept a BLOB whose nextUpdate date has passed (its revocations may be "
+                   "out of date)");
   import->add_flag("--json", o->json, "print JSON");
 
   auto* show = app->add_subcommand("show", "print the stored metadata entry for an AAGUID");
@@ -121,6 +125,7 @@ Command MakeMds(CLI::App& root) {
               std::vector<X509CrlPtr> crls;
               attestation::MetadataVerifyOptions options;
               options.verify_time = UnixNow();
+              options.insecure_accept_stale = o->insecure_accept_stale;
               if (!o->at.empty()) {
                 auto t = webauthn::ParseIso8601(o->at);
                 if (!t) return PrintError(o->json, "import", t.error(), kExitUsage);
@@ -142,6 +147,7 @@ Command MakeMds(CLI::App& root) {
                           {"store", store},
                           {"no", blob->serial()},
                           {"next_update", blob->next_update()},
+                          {"stale", blob->IsStaleAt(options.verify_time)},
                           {"entries", blob->size()},
                           {"skipped_entries", blob->skipped_entries()}};
                 std::cout << j.dump(2) << "\n";

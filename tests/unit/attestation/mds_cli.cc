@@ -108,5 +108,29 @@ TEST_F(MdsCliTest, ImportShowAndRollback) {
   EXPECT_EQ(no_root.exit_code, 2);
 }
 
+TEST_F(MdsCliTest, StaleBlobNeedsTheInsecureFlag) {
+  // nextUpdate 2025-02-01: stale on 2025-02-02.
+  std::string file = BlobFile("b3.jwt", 3);
+  std::string base = "mds import " + file + " --root " + (dir_ / "root.pem").string() +
+                     " --store " + Store() + " --at 2025-02-02T00:00:00Z --json";
+  CliRun refused = Keyward(base);
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_EQ((*ParseJson(refused.out))["error"]["code"], "metadata_stale");
+  CliRun missing =
+      Keyward("mds show 6b657977-6172-642d-7465-737400000001 --json --store " + Store());
+  EXPECT_EQ(missing.exit_code, 3);  // nothing was stored
+
+  CliRun accepted = Keyward(base + " --insecure-accept-stale");
+  ASSERT_EQ(accepted.exit_code, 0) << accepted.out;
+  Json j = *ParseJson(accepted.out);
+  EXPECT_EQ(j["no"], 3);
+  EXPECT_EQ(j["stale"], true);
+  EXPECT_EQ(j["next_update"], "2025-02-01");
+
+  CliRun fresh = Keyward(Import(BlobFile("b4.jwt", 4)));  // --at 2025-01-01
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out;
+  EXPECT_EQ((*ParseJson(fresh.out))["stale"], false);
+}
+
 }  // namespace
 }  // namespace keyward::attestation::testing

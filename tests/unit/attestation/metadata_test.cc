@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "attestation/policy.h"
+#include "attestation/trust_store.h"
 #include "tests/unit/attestation/mds_blob.h"
 
 namespace keyward::attestation::testing {
@@ -32,6 +33,23 @@ class MetadataTest : public ::testing::Test {
   }
   std::string Blob(int64_t no, Json entries) {
     return MakeJwt(MdsPayload(no, std::move(entries)), signer_key_.get(), {&*signer_});
+  }
+  // A BLOB whose nextUpdate member is `next_update` (removed when null).
+  std::string BlobNextUpdate(int64_t no, const Json& next_update) {
+    Json payload = MdsPayload(no, Entries());
+    if (next_update.is_null()) {
+      payload.erase("nextUpdate");
+    } else {
+      payload["nextUpdate"] = next_update;
+    }
+    return MakeJwt(payload, signer_key_.get(), {&*signer_});
+  }
+  Result<MetadataBlob> VerifyAt(std::string_view jwt, int64_t at, bool insecure_accept_stale) {
+    MetadataVerifyOptions o;
+    o.verify_time = at;
+    o.insecure_accept_stale = insecure_accept_stale;
+    std::vector<Certificate> roots{root_};
+    return MetadataBlob::Verify(jwt, roots, o);
   }
   Result<MetadataBlob> Verify(std::string_view jwt, std::optional<int64_t> stored = std::nullopt) {
     MetadataVerifyOptions o;
@@ -185,6 +203,105 @@ TEST_F(MetadataTest, LatestStatusReportGoverns) {
   auto blob2 = Verify(Blob(2, fixed));
   EXPECT_FALSE(blob2->FindByAaguid(TestAaguid())->compromised());
   EXPECT_EQ(blob2->FindByAaguid(TestAaguid())->certification_level(), CertificationLevel::kL1);
+}
+
+TEST_F(MetadataTest, StaleBlobRefusedUnlessInsecurelyAccepted) {
+  // kNow is 2025-01-01T00:00:00Z. Fresh through the nextUpdate day, stale from the next midnight.
+  std::string today = BlobNextUpdate(1, "2025-01-01");
+  auto fresh = VerifyAt(today, kNow + 86399, false);
+  ASSERT_TRUE(fresh) << fresh.error().ToString();
+  EXPECT_EQ(fresh->next_update(), "2025-01-01");
+  EXPECT_EQ(fresh->next_update_time(), kNow);
+  EXPECT_FALSE(fresh->IsStaleAt(kNow + 86399));
+  EXPECT_TRUE(fresh->IsStaleAt(kNow + 86400));
+  EXPECT_EQ(VerifyAt(today, kNow + 86400, false).error().code, ErrorCode::kMetadataStale);
+  std::string yesterday = BlobNextUpdate(1, "2024-12-31");
+  EXPECT_EQ(VerifyAt(yesterday, kNow, false).error().code, ErrorCode::kMetadataStale);
+  auto accepted = VerifyAt(yesterday, kNow, true);
+  ASSERT_TRUE(accepted) << accepted.error().ToString();
+  EXPECT_TRUE(accepted->IsStaleAt(kNow));
+  // The insecure switch accepts staleness only: signature and chain stay checked.
+  std::string tampered = yesterday;
+  tampered[tampered.size() - 5] ^= 1;
+  EXPECT_NE(VerifyAt(tampered, kNow, true).error().code, ErrorCode::kMetadataStale);
+  EXPECT_FALSE(VerifyAt(tampered, kNow, true));
+  // Leap day arithmetic.
+  auto leap = VerifyAt(BlobNextUpdate(1, "2028-02-29"), kNow, false);
+  ASSERT_TRUE(leap) << leap.error().ToString();
+  EXPECT_EQ(leap->next_update_time(), 1835395200);  // 2028-02-29T00:00:00Z
+}
+
+TEST_F(MetadataTest, MissingOrMalformedNextUpdateRejected) {
+  for (const Json& bad :
+       {Json(), Json(20250201), Json("2025-02-30"), Json("2025-2-01"), Json("2025-02-01T00:00:00Z"),
+        Json("2023-02-29"), Json("2025-13-01"), Json("2025-00-10"), Json("20x5-02-01"), Json("")}) {
+    EXPECT_EQ(VerifyAt(BlobNextUpdate(1, bad), kNow, true).error().code,
+              ErrorCode::kMetadataMalformed)
+        << bad.dump();
+  }
+}
+
+TEST_F(MetadataTest, ImportRefusesStaleBlobUnlessInsecurelyAccepted) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("keyward-mds-stale-" + std::to_string(getpid()) + ".jwt"))
+                         .string();
+  std::vector<Certificate> roots{root_};
+  MetadataVerifyOptions o;
+  o.verify_time = kNow;
+  ASSERT_TRUE(MetadataBlob::Import(Blob(10, Entries()), roots, o, path));
+  EXPECT_EQ(MetadataBlob::Import(BlobNextUpdate(11, "2024-12-31"), roots, o, path).error().code,
+            ErrorCode::kMetadataStale);
+  EXPECT_EQ(MetadataBlob::LoadStored(path)->serial(), 10);  // untouched
+  o.insecure_accept_stale = true;
+  ASSERT_TRUE(MetadataBlob::Import(BlobNextUpdate(11, "2024-12-31"), roots, o, path));
+  EXPECT_EQ(MetadataBlob::LoadStored(path)->serial(), 11);
+  std::filesystem::remove(path);
+}
+
+TEST_F(MetadataTest, StoredCopyConsultedAfterNextUpdateIsReportedStale) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("keyward-mds-aged-" + std::to_string(getpid()) + ".jwt"))
+                         .string();
+  std::vector<Certificate> roots{root_};
+  MetadataVerifyOptions o;
+  o.verify_time = kNow;
+  ASSERT_TRUE(MetadataBlob::Import(Blob(3, Entries()), roots, o, path));  // nextUpdate 2025-02-01
+  auto stored = MetadataBlob::LoadStored(path);  // reading the store never judges age
+  ASSERT_TRUE(stored) << stored.error().ToString();
+  std::filesystem::remove(path);
+
+  CertSpec spec;
+  spec.subject = {{"CN", "attestation"}};
+  EvpPkeyPtr leaf_key = GenerateEc();
+  StatementResult statement;
+  statement.type = AttestationType::kBasic;
+  statement.trust_path = {MakeCert(spec, leaf_key.get(), att_root_key_.get(), &att_root_)};
+  TrustStore store;
+  store.SetMetadata(&*stored);
+  AttestationPolicy wf = AttestationPolicy::Workforce(store);
+
+  TrustVerdict fresh = EvaluateTrust(statement, "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(fresh.status, TrustStatus::kTrusted);
+  EXPECT_TRUE(CheckAttestationPolicy(wf, "packed", statement, fresh, TestAaguid(), nullptr));
+
+  const int64_t later = kNow + 32 * 86400;  // 2025-02-02: past nextUpdate 2025-02-01
+  TrustVerdict stale = EvaluateTrust(statement, "packed", TestAaguid(), &store, later);
+  EXPECT_EQ(stale.status, TrustStatus::kUntrusted);
+  ASSERT_TRUE(stale.error);
+  EXPECT_EQ(stale.error->code, ErrorCode::kMetadataStale);
+  EXPECT_FALSE(stale.metadata);
+  EXPECT_EQ(
+      CheckAttestationPolicy(wf, "packed", statement, stale, TestAaguid(), nullptr).error().code,
+      ErrorCode::kMetadataStale);
+  // Even when another anchor of the store would chain the path.
+  store.AddRoot(att_root_);
+  EXPECT_EQ(EvaluateTrust(statement, "packed", TestAaguid(), &store, later).error->code,
+            ErrorCode::kMetadataStale);
+  // Nothing to consult for self attestation: unverified, not stale.
+  StatementResult self;
+  self.type = AttestationType::kSelf;
+  EXPECT_EQ(EvaluateTrust(self, "packed", TestAaguid(), &store, later).status,
+            TrustStatus::kUnverified);
 }
 
 TEST(AaguidTextTest, RoundTrips) {

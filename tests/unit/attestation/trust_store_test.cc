@@ -149,6 +149,62 @@ TEST_F(TrustStoreTest, LoadsTrustDirectoryLayout) {
   EXPECT_EQ(missing.AddDirectory((dir_ / "nope").string()).error().code, ErrorCode::kConfigInvalid);
 }
 
+TEST_F(TrustStoreTest, VerifyChainReturnsTheCallersCertificates) {
+  ChainOptions options;
+  options.verify_time = kNow;
+  std::vector<Certificate> intermediates = {intermediate_};
+  std::vector<Certificate> anchors = {root_};
+  auto chain = VerifyChain(*leaf_, intermediates, anchors, options);
+  ASSERT_TRUE(chain) << chain.error().ToString();
+  ASSERT_EQ(chain->path.size(), 3u);
+  EXPECT_EQ(chain->path[0].get(), leaf_->get());
+  EXPECT_EQ(chain->path[1].get(), intermediate_.get());
+  EXPECT_EQ(chain->path[2].get(), root_.get());
+  EXPECT_TRUE(std::equal(chain->path[2].der().begin(), chain->path[2].der().end(),
+                         root_.der().begin(), root_.der().end()));
+  // The anchors are the only trusted certificates: the intermediate alone does not chain
+  // without an anchor, and a wrong anchor is untrusted.
+  EvpPkeyPtr other_key = GenerateEc();
+  std::vector<Certificate> other = {MakeCa("Other Root", other_key.get())};
+  EXPECT_EQ(VerifyChain(*leaf_, intermediates, other, options).error().code,
+            ErrorCode::kCertificateUntrusted);
+  EXPECT_EQ(VerifyChain(*leaf_, {}, anchors, options).error().code,
+            ErrorCode::kCertificateUntrusted);
+}
+
+TEST_F(TrustStoreTest, SharedParseIsTheSameCertificateAndStaysStrict) {
+  auto a = Certificate::ParseDerShared(leaf_->der());
+  auto b = Certificate::ParseDerShared(leaf_->der());
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->get(), b->get());  // parsed once, shared
+  EXPECT_EQ(a->Fingerprint(), leaf_->Fingerprint());
+  auto c = Certificate::ParseDerShared(intermediate_.der());
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->get(), a->get());
+  EXPECT_EQ(c->Fingerprint(), intermediate_.Fingerprint());
+  // Trailing bytes and truncation are refused, even for bytes whose prefix is cached.
+  Bytes trailing = ToBytes(leaf_->der());
+  trailing.push_back(0);
+  EXPECT_EQ(Certificate::ParseDerShared(trailing).error().code, ErrorCode::kCertificateMalformed);
+  Bytes truncated(leaf_->der().begin(), leaf_->der().end() - 1);
+  EXPECT_EQ(Certificate::ParseDerShared(truncated).error().code, ErrorCode::kCertificateMalformed);
+  EXPECT_EQ(Certificate::ParseDerShared({}).error().code, ErrorCode::kCertificateMalformed);
+  // More distinct certificates than the cache keeps: old entries are evicted and parse again,
+  // each to its own certificate.
+  std::vector<Bytes> ders;
+  CertSpec spec;
+  spec.subject = {{"CN", "many"}};
+  for (long i = 0; i < 1100; ++i) {  // NOLINT(runtime/int)
+    spec.serial = 1000 + i;
+    ders.push_back(ToBytes(MakeCert(spec, leaf_key_.get(), int_key_.get(), &intermediate_).der()));
+  }
+  for (const Bytes& d : ders) ASSERT_TRUE(Certificate::ParseDerShared(d));
+  auto first = Certificate::ParseDerShared(ders[0]);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(std::equal(first->der().begin(), first->der().end(), ders[0].begin(), ders[0].end()));
+  EXPECT_EQ(first->SerialHex(), "03E8");
+}
+
 TEST_F(TrustStoreTest, CompoundTrustedWhenOneInnerIsTrusted) {
   TrustStore store;
   store.AddRoot(root_);
