@@ -3,9 +3,10 @@
 // `<alg> 9B <len> <key>`) and GET METADATA (INS F7: 01 algorithm, 04 public key, ...), the Card
 // Capability Container (SP 800-73-4 Part 1 Table 8) and a fresh CHUID.
 //
-// Each is sent as its APDU over the PivClient's connection (pcsc/transceive.h). A card without
-// GET METADATA (6D00 / 6E00) gives SlotProbe::kUnsupported so callers fall back to "is there a
-// certificate"; an empty slot is 6A88 → kEmpty.
+// Each goes through the PIV client (pcsc/piv_client.h, pcsc/piv_metadata.h). A card without
+// GET METADATA (kPivMetadataUnsupported) gives SlotProbe::kUnsupported so callers fall back to
+// "is there a certificate"; an empty slot (kPivObjectNotFound) is kEmpty; a key whose metadata
+// does not parse is still kKey (without spki).
 #ifndef KEYWARD_ENROLL_PIV_ADMIN_H_
 #define KEYWARD_ENROLL_PIV_ADMIN_H_
 
@@ -28,8 +29,8 @@ Result<void> SetManagementKey(pcsc::piv::PivClient& card, const pcsc::piv::Manag
 
 // Whether the card holds a Card Capability Container.
 Result<bool> HasCardCapabilityContainer(pcsc::piv::PivClient& card);
-// Writes a fresh CCC: card identifier GSC-RID A000000116, manufacturer FF, card type 02, 14 random
-// bytes; container and grammar version 21; PKCS#15 00; data model 10; empty remaining fields.
+// Writes a fresh CCC (CardCapabilityContainer::Fresh: GSC-RID A000000116, random card id,
+// versions 21, data model 10).
 Result<void> WriteFreshCardCapabilityContainer(pcsc::piv::PivClient& card);
 
 // A fresh CHUID: SP 800-73-4's test FASC-N pattern, a random GUID, expiration "YYYYMMDD" `years`

@@ -190,7 +190,7 @@ TEST_P(AlgorithmTest, EnrolsAndTheNewCardLogsInThroughOpenSc) {
   ASSERT_TRUE(new_key);
   EXPECT_TRUE(client->AuthenticateManagementKey(*new_key));
   EXPECT_TRUE(client->VerifyPin(SecretBytes(std::string_view("24681357"))));
-  EXPECT_TRUE(client->GetData(piv::kTagCardCapabilityContainer));
+  EXPECT_TRUE(client->ReadCardCapabilityContainer());
 
   // Running the same command again does nothing twice.
   Json again;
