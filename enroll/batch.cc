@@ -134,7 +134,7 @@ Result<BatchResult> RunBatch(const BatchOptions& o) {
     if (!o.report_path.empty()) KW_TRY(AppendReportLine(o.report_path, line));
     if (o.report_line) o.report_line(line);
     if (rep.generated.any() && o.generated) o.generated(*u, rep);
-    if (ok && o.enrolled) o.enrolled(rep);
+    if (o.finished) o.finished(rep);
     --result.progress.left;
     if (ok) {
       ++result.progress.done;

@@ -39,8 +39,8 @@ struct BatchOptions {
   std::function<void(const BatchProgress&)> progress;
   // One JSON object per card (also appended to report_path).
   std::function<void(const Json& line)> report_line;
-  // Called with every completed enrolment (e.g. to register the certificate elsewhere).
-  std::function<void(const EnrollReport&)> enrolled;
+  // Called with every card's report, enrolled or failed (e.g. to audit-log it).
+  std::function<void(const EnrollReport&)> finished;
   // Secrets generated for a card (printed once by the caller; never in the report).
   std::function<void(const UserRecord&, const EnrollReport&)> generated;
 };

@@ -103,31 +103,54 @@ void PrintText(const en::EnrollReport& r) {
   }
 }
 
-// --db: the enrolled certificate is registered for the principal (created when missing) through
-// Authenticator::EnrollCertificate, which validates it against --ca-cert and writes the
-// "enrollment" record of keyward's audit log.
+// --db: every run lands in keyward's audit log as the admin action "card.enroll" (subject: the
+// principal when the store has one of that name, else the card's GUID; details without secrets),
+// and a completed enrolment registers the certificate for the principal (created when missing)
+// through Authenticator::EnrollCertificate, validated against --ca-cert.
 Result<void> RecordInDb(const EnrollCli& c, const en::EnrollReport& r) {
-  if (!r.completed || r.certificate.empty()) return Ok();
   authenticator::AuthenticatorConfig cfg;
   cfg.db_path = c.db;
   cfg.rp_id = "localhost";
   cfg.policy = "workforce";
-  KW_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(c.o.ca_cert_path, 1 << 20));
-  KW_ASSIGN_OR_RETURN(auto cas, Certificate::ParsePem(pem));
-  for (const auto& ca : cas) cfg.smart_card_anchors.push_back(ToBytes(ca.der()));
-  KW_ASSIGN_OR_RETURN(auto auth, authenticator::Authenticator::Open(cfg));
-  auto p = auth->FindPrincipalByName(r.username);
-  if (!p) {
-    if (p.error().code != ErrorCode::kNotFound) return Fail(p.error());
-    const std::string& name =
-        c.o.user.display_name.empty() ? c.o.user.username : c.o.user.display_name;
-    p = auth->CreatePrincipal(c.o.user.username, name);
-    if (!p) return Fail(p.error());
+  if (!c.o.ca_cert_path.empty()) {
+    KW_ASSIGN_OR_RETURN(std::string pem, ReadFileToString(c.o.ca_cert_path, 1 << 20));
+    KW_ASSIGN_OR_RETURN(auto cas, Certificate::ParsePem(pem));
+    for (const auto& ca : cas) cfg.smart_card_anchors.push_back(ToBytes(ca.der()));
   }
-  authenticator::CertificateEnrollment e;
-  e.certificate = r.certificate;
-  e.nickname = "PIV " + r.slot + " " + r.guid.substr(0, 8);
-  KW_TRY(auth->EnrollCertificate(p->id, e));
+  KW_ASSIGN_OR_RETURN(auto auth, authenticator::Authenticator::Open(cfg));
+  std::optional<authenticator::Principal> principal;
+  if (auto p = auth->FindPrincipalByName(r.username)) {
+    principal = std::move(*p);
+  } else if (p.error().code != ErrorCode::kNotFound) {
+    return Fail(p.error());
+  }
+  std::optional<Error> enroll_error;
+  if (r.completed && !r.certificate.empty()) {
+    if (!principal) {
+      const std::string& name =
+          c.o.user.display_name.empty() ? c.o.user.username : c.o.user.display_name;
+      auto created = auth->CreatePrincipal(c.o.user.username, name);
+      if (!created) return Fail(created.error());
+      principal = std::move(*created);
+    }
+    authenticator::CertificateEnrollment e;
+    e.certificate = r.certificate;
+    e.nickname = "PIV " + r.slot + " " + r.guid.substr(0, 8);
+    if (auto enrolled = auth->EnrollCertificate(principal->id, e); !enrolled) {
+      enroll_error = enrolled.error();
+    }
+  }
+  nlohmann::json details = {{"card_guid", r.guid},
+                            {"slot", r.slot},
+                            {"algorithm", r.algorithm},
+                            {"changed", r.changed},
+                            {"completed", r.completed}};
+  if (!r.certificate_sha256.empty()) details["certificate_sha256"] = r.certificate_sha256;
+  if (r.login) details["login_check"] = r.login->passed ? "PASS" : "FAIL";
+  std::string subject = principal ? principal->id : (r.guid.empty() ? "unknown-card" : r.guid);
+  std::string outcome = r.error ? std::string(ErrorCodeName(r.error->code)) : "ok";
+  KW_TRY(auth->RecordAdminAction("card.enroll", subject, outcome, details.dump()));
+  if (enroll_error) return Fail(*enroll_error);
   return Ok();
 }
 
@@ -196,7 +219,7 @@ int RunBatch(EnrollCli& c) {
     OPENSSL_cleanse(line.data(), line.size());
   };
   if (!c.db.empty()) {
-    b.enrolled = [&c](const en::EnrollReport& r) {
+    b.finished = [&c](const en::EnrollReport& r) {
       if (auto db = RecordInDb(c, r); !db) {
         std::fprintf(stderr, "keyward card enroll: --db: %s\n", db.error().ToString().c_str());
       }
@@ -281,7 +304,7 @@ card::CardSubcommand MakeCardEnroll(CLI::App& card_app) {
   app->add_flag("--no-login-check", c->no_login_check, "Skip the final certificate login");
   app->add_option("--module", c->o.pkcs11_module, "PKCS#11 module for the login check");
   app->add_option("--db", c->db,
-                  "keyward database: enrol the certificate for the principal (audit-logged)");
+                  "keyward database: audit-log the enrolment, register the certificate");
   app->add_flag("--json", c->json, "Machine-readable output");
   return {app, [c]() { return Run(*c); }};
 }

@@ -412,8 +412,17 @@ TEST_F(EnrollE2eTest, DbRecordsTheEnrolmentAndEnrolsTheCertificate) {
   std::string all;
   for (const auto& l : *tail) all += l + "\n";
   EXPECT_NE(all.find("\"enrollment\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"card.enroll\""), std::string::npos) << all;
+  EXPECT_EQ(all.find(std::string(r["generated"]["management_key"])), std::string::npos);
   EXPECT_EQ(all.find("24681357"), std::string::npos);
   ASSERT_TRUE((*auth)->VerifyAuditChain());
+  // A refused run is recorded too, with its code as the outcome.
+  Json again;
+  EXPECT_EQ(Run(EnrollArgs("nina", Local() + " --db " + db), &again), 1);
+  auto after = (*auth)->AuditTail(1);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_NE((*after)[0].find("enroll_card_already_enrolled"), std::string::npos) << (*after)[0];
 }
 
 class BatchTest : public EnrollE2eTest {
