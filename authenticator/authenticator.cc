@@ -745,6 +745,90 @@ Result<void> Authenticator::RemoveCredential(std::span<const uint8_t> credential
   return impl_->store->RemoveCredential(credential_id, &ev);
 }
 
+namespace {
+bool AdminToken(std::string_view s, size_t max, std::string_view extra) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || extra.find(c) != std::string::npos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Member names that would carry a secret; refused anywhere in admin details.
+bool SecretLikeMember(const Json& j) {
+  static constexpr std::string_view kNames[] = {
+      "pin",      "puk",      "new_pin", "old_pin",     "new_puk",
+      "old_puk",  "password", "secret",  "key",         "management_key",
+      "mgmt_key", "new_key",  "old_key", "private_key", "passcode"};
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      std::string lower(k);
+      for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      for (std::string_view n : kNames) {
+        if (lower == n) return true;
+      }
+      if (SecretLikeMember(v)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) {
+      if (SecretLikeMember(v)) return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+Result<void> Authenticator::RecordAdminAction(std::string_view action, std::string_view subject,
+                                              std::string_view outcome,
+                                              std::string_view details_json) {
+  if (!AdminToken(action, 64, "._-")) {
+    return Fail(ErrorCode::kInvalidArgument, "admin action must be 1-64 of [a-z0-9._-]");
+  }
+  if (!AdminToken(outcome, 64, "_")) {
+    return Fail(ErrorCode::kInvalidArgument, "admin outcome must be \"ok\" or an error code name");
+  }
+  if (subject.size() > 256) return Fail(ErrorCode::kInvalidArgument, "admin subject too long");
+  for (char c : subject) {
+    if (c < 0x20 || c > 0x7e) {
+      return Fail(ErrorCode::kInvalidArgument, "admin subject must be printable ASCII");
+    }
+  }
+  Json details;
+  if (!details_json.empty()) {
+    JsonLimits limits;
+    limits.max_depth = 8;
+    limits.max_bytes = 16 * 1024;
+    auto parsed = ParseJson(details_json, limits);
+    if (!parsed || !parsed->is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, "admin details must be a JSON object");
+    }
+    if (SecretLikeMember(*parsed)) {
+      return Fail(ErrorCode::kInvalidArgument, "admin details must not carry secrets");
+    }
+    if (!parsed->empty()) details = std::move(parsed).value();
+  }
+  Impl& im = *impl_;
+  AuditEvent ev = MakeEvent(im.Now(), "admin");
+  ev.action = std::string(action);
+  if (outcome != "ok") {
+    ev.outcome = "failure";
+    ev.code = std::string(outcome);
+  }
+  if (!subject.empty()) {
+    if (im.store->GetPrincipal(subject)) {
+      ev.principal_id = std::string(subject);
+    } else {
+      ev.subject = std::string(subject);
+    }
+  }
+  ev.details = std::move(details);
+  return im.store->AppendAudit(ev);
+}
+
 // ---- privacy ----
 
 Result<std::string> Authenticator::ExportPrincipal(std::string_view principal_id) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/json.h"
 #include "keyward/authenticator.h"
 
 namespace keyward::authenticator {
@@ -36,6 +37,8 @@ struct AuditEvent {
   std::string action;             // the action asked for / the admin operation
   std::vector<std::string> risk;  // risk signal names
   std::vector<std::string> reasons;  // policy reasons
+  std::string subject;               // admin records: what was acted on (card GUID, serial, ...)
+  Json details;                      // admin records: a JSON object without secrets, or null
 };
 
 struct ChallengeRecord {

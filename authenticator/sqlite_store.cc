@@ -332,6 +332,8 @@ Result<void> SqliteStore::AppendAuditLocked(const AuditEvent& e) {
   if (!e.action.empty()) body["action"] = e.action;
   if (!e.risk.empty()) body["risk"] = e.risk;
   if (!e.reasons.empty()) body["reasons"] = e.reasons;
+  if (!e.subject.empty()) body["subject"] = e.subject;
+  if (e.details.is_object()) body["details"] = e.details;
   ChainedLine chained = ChainAuditRecord(std::move(body), seq, prev);
   {
     KW_ASSIGN_OR_RETURN(

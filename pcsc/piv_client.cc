@@ -112,6 +112,18 @@ Result<void> PivClient::WriteChuid(const Chuid& chuid) {
   return PutData(kTagChuid, chuid.Encode());
 }
 
+Result<CardCapabilityContainer> PivClient::ReadCardCapabilityContainer() {
+  KW_ASSIGN_OR_RETURN(Bytes c, GetData(kTagCardCapabilityContainer));
+  return CardCapabilityContainer::Parse(c);
+}
+
+Result<void> PivClient::WriteCardCapabilityContainer(const CardCapabilityContainer& ccc) {
+  if (ccc.card_identifier.size() != 21) {
+    return Fail(ErrorCode::kInvalidArgument, "CCC card identifier must be 21 bytes");
+  }
+  return PutData(kTagCardCapabilityContainer, ccc.Encode());
+}
+
 Result<void> PivClient::WriteCertificate(Slot slot, ByteSpan der, bool compress) {
   uint32_t tag = CertificateTag(slot);
   if (tag == 0) return Fail(ErrorCode::kInvalidArgument, "slot has no certificate object");
@@ -245,6 +257,39 @@ Result<void> PivClient::AuthenticateManagementKey(const ManagementKey& key, Mgmt
     }
   }
   return tx.End();
+}
+
+Result<void> PivClient::SetManagementKey(const ManagementKey& new_key) {
+  const SecretBytes& k = new_key.key();
+  Bytes data;
+  data.reserve(3 + k.size());
+  data.push_back(static_cast<uint8_t>(new_key.algorithm()));
+  data.push_back(0x9B);
+  data.push_back(static_cast<uint8_t>(k.size()));
+  auto kb = k.reveal();
+  data.insert(data.end(), kb.begin(), kb.end());
+  CommandApdu cmd{0x00, 0xFF, 0xFF, 0xFF, std::move(data), 0};
+  auto r = Send(cmd);
+  Wipe(cmd.data);
+  if (!r) return Fail(std::move(r).error());
+  if (r->sw.ok()) return Ok();
+  Error e = StatusWordError(r->sw, "SET MANAGEMENT KEY");
+  if (r->sw.value() == 0x6A80 || r->sw.value() == 0x6A86)
+    e.code = ErrorCode::kPivUnsupportedAlgorithm;
+  return Fail(std::move(e));
+}
+
+Result<KeyMetadata> PivClient::GetMetadata(uint8_t key_reference) {
+  KW_ASSIGN_OR_RETURN(ResponseApdu r, Send({0x00, 0xF7, 0x00, key_reference, {}, 256}));
+  if (!r.sw.ok()) {
+    Error e = StatusWordError(r.sw, "GET METADATA");
+    if (r.sw.value() == StatusWord::kInsNotSupported ||
+        r.sw.value() == StatusWord::kClaNotSupported) {
+      e.code = ErrorCode::kPivMetadataUnsupported;
+    }
+    return Fail(std::move(e));
+  }
+  return KeyMetadata::Parse(r.data);
 }
 
 Result<Bytes> PivClient::SignRaw(Slot slot, Algorithm alg, ByteSpan input) {

@@ -2,7 +2,11 @@
 //  §3.1.1 SELECT, §3.1.2 GET DATA, §3.2.1 VERIFY (PIN, status with 63Cx), §3.2.2 CHANGE
 //  REFERENCE DATA (PIN 80 / PUK 81), §3.2.3 RESET RETRY COUNTER, §3.2.4 GENERAL AUTHENTICATE
 //  (signing with 9A/9C/9D/9E; management key 9B challenge-response, Appendix A.1),
-//  §3.3.1 PUT DATA, §3.3.2 GENERATE ASYMMETRIC KEY PAIR.
+//  §3.3.1 PUT DATA, §3.3.2 GENERATE ASYMMETRIC KEY PAIR;
+// and two de-facto standard vendor extensions first defined by YubiKey's PIV application and
+// answered by compatible cards (not in SP 800-73-4): SET MANAGEMENT KEY (INS FF, P1 FF, P2 FF,
+// data `<alg> 9B <len> <key>`) and GET METADATA (INS F7, see pcsc/piv_metadata.h). A card that
+// does not know GET METADATA (6D00 / 6E00) gives kPivMetadataUnsupported so callers can fall back.
 //
 // Invariants: PINs and keys arrive as SecretBytes and never reach a log or an error detail. PIN
 // failures are kPinIncorrect with native = 63Cx (RetriesLeft() reads x), kPinBlocked (6983 or
@@ -20,6 +24,7 @@
 #include "core/secret.h"
 #include "pcsc/card.h"
 #include "pcsc/mgmt_key.h"
+#include "pcsc/piv_metadata.h"
 #include "pcsc/piv_objects.h"
 #include "pcsc/piv_public_key.h"
 #include "pcsc/piv_types.h"
@@ -61,6 +66,9 @@ class PivClient {
   Result<Discovery> ReadDiscovery();
   Result<CertificateObject> ReadCertificate(Slot slot);
   Result<void> WriteChuid(const Chuid& chuid);
+  // The Card Capability Container (5FC107); write needs the management key.
+  Result<CardCapabilityContainer> ReadCardCapabilityContainer();
+  Result<void> WriteCardCapabilityContainer(const CardCapabilityContainer& ccc);
   Result<void> WriteCertificate(Slot slot, ByteSpan der, bool compress = false);
 
   // PIN handling. PIN: 6-8 bytes; PUK: 6-8 bytes (padded with FF to 8).
@@ -74,6 +82,14 @@ class PivClient {
 
   Result<void> AuthenticateManagementKey(const ManagementKey& key,
                                          MgmtAuthMode mode = MgmtAuthMode::kMutual);
+  // SET MANAGEMENT KEY (vendor extension INS FF): replaces the 9B key with `new_key` (3DES,
+  // AES-128/192/256). The current key must have been authenticated in this session
+  // (6982 → kPivSecurityStatusNotSatisfied). A card without the command: kApduStatusError
+  // (native 6D00).
+  Result<void> SetManagementKey(const ManagementKey& new_key);
+  // GET METADATA (vendor extension INS F7) for a key reference: 9A/9B/9C/9D/9E, 80 (PIN),
+  // 81 (PUK). Empty slot: kPivObjectNotFound. Card without the command: kPivMetadataUnsupported.
+  Result<KeyMetadata> GetMetadata(uint8_t key_reference);
 
   // GENERAL AUTHENTICATE with `slot`'s private key on the raw input: the (left-padded /
   // truncated) hash for ECC (returns a DER ECDSA signature), the full padded block for RSA.

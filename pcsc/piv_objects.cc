@@ -2,6 +2,9 @@
 
 #include <zlib.h>
 
+#include <cstdio>
+
+#include "core/hash.h"
 #include "pcsc/piv_types.h"
 #include "pcsc/tlv.h"
 
@@ -76,6 +79,67 @@ Chuid Chuid::ForTestCard(ByteSpan guid, std::string expiration) {
   c.fasc_n.assign(kFascN, kFascN + sizeof(kFascN));
   c.guid = ToBytes(guid);
   c.expiration = std::move(expiration);
+  return c;
+}
+
+Result<Chuid> Chuid::Fresh(std::string expiration) {
+  if (expiration.size() != 8 || expiration.find_first_not_of("0123456789") != std::string::npos) {
+    return Fail(ErrorCode::kInvalidArgument, "CHUID expiration must be YYYYMMDD");
+  }
+  KW_ASSIGN_OR_RETURN(Bytes guid, RandomBytes(16));
+  return ForTestCard(guid, std::move(expiration));
+}
+
+std::string ChuidExpiration(std::chrono::system_clock::time_point from, int years) {
+  using namespace std::chrono;
+  year_month_day ymd{floor<days>(from)};
+  year_month_day target = ymd + std::chrono::years(years);
+  if (!target.ok()) target = target.year() / target.month() / last;
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04d%02u%02u", static_cast<int>(target.year()),
+                static_cast<unsigned>(target.month()), static_cast<unsigned>(target.day()));
+  return buf;
+}
+
+Result<CardCapabilityContainer> CardCapabilityContainer::Parse(ByteSpan contents) {
+  auto tlvs = ParseTlvs(contents);
+  if (!tlvs) return Fail(ErrorCode::kPivObjectMalformed, "CCC: " + tlvs.error().detail);
+  auto id = FindTlv(*tlvs, 0xF0);
+  if (!id || id->size() != 21) {
+    return Fail(ErrorCode::kPivObjectMalformed, "CCC without a 21-byte card identifier (F0)");
+  }
+  CardCapabilityContainer c;
+  c.card_identifier = ToBytes(*id);
+  auto one = [&](uint32_t tag, uint8_t& out) {
+    auto v = FindTlv(*tlvs, tag);
+    if (v && v->size() == 1) out = (*v)[0];
+  };
+  one(0xF1, c.container_version);
+  one(0xF2, c.grammar_version);
+  one(0xF4, c.pkcs15);
+  one(0xF5, c.data_model);
+  return c;
+}
+
+Bytes CardCapabilityContainer::Encode() const {
+  Bytes out;
+  AppendTlv(out, 0xF0, card_identifier);
+  AppendTlv(out, 0xF1, ByteSpan(&container_version, 1));
+  AppendTlv(out, 0xF2, ByteSpan(&grammar_version, 1));
+  AppendTlv(out, 0xF3, {});
+  AppendTlv(out, 0xF4, ByteSpan(&pkcs15, 1));
+  AppendTlv(out, 0xF5, ByteSpan(&data_model, 1));
+  for (uint32_t empty : {0xF6u, 0xF7u, 0xFAu, 0xFBu, 0xFCu, 0xFDu, 0xFEu}) {
+    AppendTlv(out, empty, {});
+  }
+  return out;
+}
+
+Result<CardCapabilityContainer> CardCapabilityContainer::Fresh() {
+  CardCapabilityContainer c;
+  c.card_identifier = {0xA0, 0x00, 0x00, 0x01, 0x16, 0xFF, 0x02};
+  KW_ASSIGN_OR_RETURN(Bytes id, RandomBytes(14));
+  c.card_identifier.insert(c.card_identifier.end(), id.begin(), id.end());
   return c;
 }
 

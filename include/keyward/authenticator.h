@@ -270,6 +270,19 @@ class Authenticator {
   // ---- administration ----
   Result<void> RenameCredential(std::span<const uint8_t> credential_id, std::string_view nickname);
   Result<void> RemoveCredential(std::span<const uint8_t> credential_id);
+  // Appends one audit record for an administrative action done outside the store (card PIN
+  // change, management-key rotation, enrolment, ...), in its own transaction, to the same hash
+  // chain: {"event":"admin","action":action,"outcome":"success"|"failure","code":<outcome when
+  // not "ok">,"subject":..,"details":{..}}.
+  //  action: 1-64 of [a-z0-9._-] (e.g. "card.pin.change"); outcome: "ok" or an error code name
+  //  ([a-z0-9_]); subject: what was acted on (card GUID or serial, at most 256 printable ASCII
+  //  characters) — when it is the id of a principal in this store it is recorded as the
+  //  principal's pseudonym instead (so export and erasure find it); details_json: a JSON object
+  //  (may be empty "" or "{}") that never holds a secret — members named like secrets (pin, puk,
+  //  password, secret, key, management_key, ...) are refused. kInvalidArgument for any bad
+  //  argument (nothing is written).
+  Result<void> RecordAdminAction(std::string_view action, std::string_view subject,
+                                 std::string_view outcome, std::string_view details_json);
 
   // ---- privacy ----
   // Everything stored about the principal, as one JSON document (principal, credentials,

@@ -27,6 +27,19 @@ Result<CardState> CardState::Fresh() {
   return s;
 }
 
+bool CardState::PinIsDefault() const {
+  return ConstantTimeEqual(pin.reveal(), AsBytes(std::string_view("123456")));
+}
+
+bool CardState::PukIsDefault() const {
+  return ConstantTimeEqual(puk.reveal(), AsBytes(std::string_view("12345678")));
+}
+
+bool CardState::MgmtKeyIsDefault() const {
+  return (mgmt_algorithm == Algorithm::kTripleDes || mgmt_algorithm == Algorithm::kAes192) &&
+         ConstantTimeEqual(mgmt_key.reveal(), pcsc::piv::ManagementKey::Default().key().reveal());
+}
+
 Result<CardState> CardState::Load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(ErrorCode::kNotFound, "softpiv state file does not exist");
@@ -79,7 +92,7 @@ Result<CardState> CardState::Load(const std::string& path) {
         EVP_PKEY_free(key);
         return Fail(ErrorCode::kStoreCorrupt, "softpiv state: bad key entry");
       }
-      s.keys[slot[0]] = SlotKey{*a, EvpPkeyPtr(key)};
+      s.keys[slot[0]] = SlotKey{*a, EvpPkeyPtr(key), v.value("origin", uint8_t{1})};
     }
   } catch (const nlohmann::json::exception&) {
     return Fail(ErrorCode::kStoreCorrupt, "softpiv state: missing or mistyped field");
@@ -112,7 +125,8 @@ Result<void> CardState::Save(const std::string& path) const {
     char buf[4];
     std::snprintf(buf, sizeof(buf), "%02x", slot);
     j["keys"][buf] = {{"algorithm", static_cast<int>(k.algorithm)},
-                      {"pkcs8", HexEncode(ByteSpan(der, static_cast<size_t>(len)))}};
+                      {"pkcs8", HexEncode(ByteSpan(der, static_cast<size_t>(len)))},
+                      {"origin", static_cast<int>(k.origin)}};
     OPENSSL_clear_free(der, static_cast<size_t>(len));
   }
   std::string text = j.dump(1);  // holds PINs and keys: wiped below

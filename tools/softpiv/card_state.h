@@ -21,6 +21,7 @@ namespace keyward::softpiv {
 struct SlotKey {
   pcsc::piv::Algorithm algorithm;
   EvpPkeyPtr key;
+  uint8_t origin = 1;  // GET METADATA origin: 1 generated on the card, 2 imported
 };
 
 struct CardState {
@@ -34,6 +35,12 @@ struct CardState {
   SecretBytes mgmt_key;               // defaults to 0102..08 x3
   std::map<uint32_t, Bytes> objects;  // tag → contents (inside 53)
   std::map<uint8_t, SlotKey> keys;    // slot → key
+
+  // Whether PIN, PUK and management key still hold the factory defaults (123456, 12345678,
+  // 0102..08 x3 — also counted as default under AES-192, the newer cards' factory setting).
+  bool PinIsDefault() const;
+  bool PukIsDefault() const;
+  bool MgmtKeyIsDefault() const;
 
   // A fresh card: default PIN/PUK/management key, a CHUID with a random GUID.
   static Result<CardState> Fresh();

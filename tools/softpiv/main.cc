@@ -1,7 +1,12 @@
 // keyward-softpiv: a software PIV card on pcscd's vpcd reader driver.
 //
 //   keyward-softpiv --state FILE [--port 35963] [--host 127.0.0.1] [--once]
-//                   [--test-remove-during-sign]
+//                   [--test-remove-during-sign] [--test-remove-at INS[:N]]
+//
+// Test hooks (the card "is pulled": it closes the socket without answering and exits):
+// --test-remove-at INS[:N] at the N-th (default first) command APDU whose INS byte is INS (hex,
+// e.g. DB for PUT DATA, 47 for GENERATE); --test-remove-during-sign at the first signing GENERAL
+// AUTHENTICATE (management-key authentication, also INS 87, does not count).
 //
 // The state file is created with defaults (PIN 123456, PUK 12345678, 3DES management key
 // 010203040506070801020304050607080102030405060708) when it does not exist. SIGTERM/SIGINT stop
@@ -21,7 +26,7 @@ void OnSignal(int) { g_stop = true; }
 int Usage() {
   std::fputs(
       "usage: keyward-softpiv --state FILE [--port N] [--host ADDR] [--once] "
-      "[--test-remove-during-sign]\n",
+      "[--test-remove-during-sign] [--test-remove-at INS[:N]]\n",
       stderr);
   return 2;
 }
@@ -51,6 +56,21 @@ int main(int argc, char** argv) {
       link.reconnect = false;
     } else if (a == "--test-remove-during-sign") {
       card_options.remove_during_sign = true;
+    } else if (a == "--test-remove-at") {
+      const char* v = next();
+      if (!v) return Usage();
+      std::string spec = v;
+      std::string ins = spec.substr(0, spec.find(':'));
+      char* end = nullptr;
+      unsigned long b = std::strtoul(ins.c_str(), &end, 16);
+      if (ins.empty() || ins.size() > 2 || *end != '\0' || b > 0xFF) return Usage();
+      card_options.remove_at_ins = static_cast<uint8_t>(b);
+      if (auto colon = spec.find(':'); colon != std::string::npos) {
+        std::string n = spec.substr(colon + 1);
+        long count = std::strtol(n.c_str(), &end, 10);
+        if (n.empty() || *end != '\0' || count < 1 || count > 1000000) return Usage();
+        card_options.remove_at_count = static_cast<int>(count);
+      }
     } else {
       return Usage();
     }

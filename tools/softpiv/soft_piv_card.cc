@@ -8,6 +8,7 @@
 
 #include "core/hash.h"
 #include "pcsc/mgmt_key.h"
+#include "pcsc/piv_metadata.h"
 #include "pcsc/piv_objects.h"
 #include "pcsc/piv_public_key.h"
 #include "pcsc/tlv.h"
@@ -99,6 +100,10 @@ std::optional<Bytes> SoftPivCard::Process(ByteSpan command) {
   auto parsed = CommandApdu::Parse(command);
   if (!parsed) return ResponseApdu{{}, StatusWord(StatusWord::kWrongLength)}.Encode();
   CommandApdu c = std::move(parsed).value();
+  if (options_.remove_at_ins && c.ins == *options_.remove_at_ins &&
+      ++remove_at_seen_ == options_.remove_at_count) {
+    return std::nullopt;
+  }
   if (c.ins == 0xC0 && (c.cla & 0x7f) == 0x00) {  // GET RESPONSE
     if (pending_.empty()) return Sw(StatusWord::kConditionsNotSatisfied).Encode();
     Bytes rest = std::move(pending_);
@@ -167,6 +172,10 @@ ResponseApdu SoftPivCard::Dispatch(const CommandApdu& c, bool* vanish) {
       return Generate(c);
     case 0xDB:
       return PutData(c);
+    case 0xFF:
+      return SetManagementKey(c);
+    case 0xF7:
+      return GetMetadata(c);
     default:
       return Sw(StatusWord::kInsNotSupported);
   }
@@ -438,6 +447,63 @@ ResponseApdu SoftPivCard::PutData(const CommandApdu& c) {
   }
   if (!Save()) return Sw(kSwMemoryFailure);
   return Sw(StatusWord::kSuccess);
+}
+
+ResponseApdu SoftPivCard::SetManagementKey(const CommandApdu& c) {
+  if (c.p1 != 0xFF || c.p2 != 0xFF) return Sw(StatusWord::kIncorrectP1P2);  // FE (touch): no
+  if (!mgmt_authenticated_) return Sw(StatusWord::kSecurityStatusNotSatisfied);
+  if (c.data.size() < 3 || c.data[1] != 0x9B || c.data[2] != c.data.size() - 3) {
+    return Sw(StatusWord::kWrongData);
+  }
+  auto alg = piv::AlgorithmFromByte(c.data[0]);
+  if (!alg || !piv::IsSymmetric(*alg)) return Sw(StatusWord::kWrongData);
+  SecretBytes key(ByteSpan(c.data.data() + 3, c.data.size() - 3));
+  auto checked = piv::ManagementKey::Create(*alg, SecretBytes(key.reveal()));
+  if (!checked) return Sw(StatusWord::kWrongData);
+  state_.mgmt_algorithm = *alg;
+  state_.mgmt_key = std::move(key);
+  if (!Save()) return Sw(kSwMemoryFailure);
+  return Sw(StatusWord::kSuccess);
+}
+
+ResponseApdu SoftPivCard::GetMetadata(const CommandApdu& c) {
+  if (c.p1 != 0x00) return Sw(StatusWord::kIncorrectP1P2);
+  piv::KeyMetadata m;
+  if (c.p2 == piv::kPinReference || c.p2 == piv::kPukReference) {
+    bool pin = c.p2 == piv::kPinReference;
+    m.algorithm_id = piv::kMetadataAlgorithmPin;
+    m.is_default = pin ? state_.PinIsDefault() : state_.PukIsDefault();
+    m.retries_total = pin ? state_.pin_max_retries : state_.puk_max_retries;
+    m.retries_left = std::max(0, pin ? state_.pin_retries : state_.puk_retries);
+  } else if (c.p2 == 0x9B) {
+    m.algorithm_id = static_cast<uint8_t>(state_.mgmt_algorithm);
+    m.pin_policy = 1;    // never
+    m.touch_policy = 1;  // never
+    m.is_default = state_.MgmtKeyIsDefault();
+  } else {
+    auto slot = piv::SlotFromByte(c.p2);
+    if (!slot) return Sw(StatusWord::kReferencedDataNotFound);
+    auto it = state_.keys.find(c.p2);
+    if (it == state_.keys.end()) return Sw(StatusWord::kReferencedDataNotFound);
+    auto pub = piv::PivPublicKey::FromEvp(it->second.key.get());
+    if (!pub) return Sw(StatusWord::kNoPreciseDiagnosis);
+    m.algorithm_id = static_cast<uint8_t>(it->second.algorithm);
+    switch (*slot) {
+      case piv::Slot::kSignature:
+        m.pin_policy = 3;  // always
+        break;
+      case piv::Slot::kCardAuthentication:
+        m.pin_policy = 1;  // never
+        break;
+      default:
+        m.pin_policy = 2;  // once
+        break;
+    }
+    m.touch_policy = 1;
+    m.origin = it->second.origin;
+    m.public_key = std::move(pub).value();
+  }
+  return Respond(m.Encode(), c.le);
 }
 
 }  // namespace keyward::softpiv

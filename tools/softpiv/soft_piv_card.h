@@ -5,6 +5,12 @@
 // (6983), the management key (9B) must be authenticated before GENERATE and PUT DATA, the PIN
 // before 9A/9C/9D signatures (9C: PIN always, i.e. VERIFY immediately before).
 //
+// YubiKey-compatible vendor extensions: SET MANAGEMENT KEY (INS FF, P1 FF, P2 FF, data
+// `<alg> 9B <len> <key>`, needs the current management key; 3DES and AES-128/192/256) and GET
+// METADATA (INS F7, P2 = 9A/9B/9C/9D/9E/80/81; see pcsc/piv_metadata.h): algorithm, policies,
+// origin (generated) and public key for keys, 6A88 for an empty slot; is-default and retries for
+// the PIN and PUK; is-default for the management key (its bytes are still 0102..08 x3).
+//
 // Proprietary test instruction (CLA 80, INS FE): returns 32 fixed bytes only when Le is exactly 32,
 // otherwise 6C20 — it lets tests exercise the host's 6Cxx handling against a real pcscd.
 //
@@ -26,6 +32,10 @@ struct SoftPivOptions {
   // Test hook: a signing GENERAL AUTHENTICATE makes the card vanish (Process returns nullopt)
   // instead of answering, as if it were pulled from the reader mid-operation.
   bool remove_during_sign = false;
+  // Test hook: the `remove_at_count`-th command APDU (1 = the first) whose INS byte is
+  // `remove_at_ins` makes the card vanish instead of being processed.
+  std::optional<uint8_t> remove_at_ins;
+  int remove_at_count = 1;
 };
 
 class SoftPivCard {
@@ -63,6 +73,8 @@ class SoftPivCard {
   pcsc::ResponseApdu GeneralAuthenticate(const pcsc::CommandApdu& c, bool* vanish);
   pcsc::ResponseApdu Generate(const pcsc::CommandApdu& c);
   pcsc::ResponseApdu PutData(const pcsc::CommandApdu& c);
+  pcsc::ResponseApdu SetManagementKey(const pcsc::CommandApdu& c);
+  pcsc::ResponseApdu GetMetadata(const pcsc::CommandApdu& c);
 
   SoftPivOptions options_;
   CardState state_;
@@ -77,6 +89,7 @@ class SoftPivCard {
   Bytes chain_data_;
   // Response bytes not yet fetched with GET RESPONSE.
   Bytes pending_;
+  int remove_at_seen_ = 0;  // commands with INS remove_at_ins seen so far
 };
 
 }  // namespace keyward::softpiv

@@ -496,5 +496,116 @@ TEST_F(PcscE2eTest, CardRemovedMidSignatureIsCardRemoved) {
   EXPECT_EQ(again.error().code, ErrorCode::kPcscCardRemoved) << again.error().ToString();
 }
 
+TEST_F(PcscE2eTest, SetManagementKeyAndMetadata) {
+  InsertCard();
+  auto client = OpenPiv();
+  ASSERT_TRUE(client);
+  // Fresh card: everything default, slots empty.
+  auto pin = client->GetMetadata(piv::kPinReference);
+  ASSERT_TRUE(pin) << pin.error().ToString();
+  EXPECT_EQ(pin->is_default, std::optional<bool>(true));
+  EXPECT_EQ(pin->retries_total, 3);
+  EXPECT_EQ(pin->retries_left, 3);
+  auto mgmt = client->GetMetadata(0x9B);
+  ASSERT_TRUE(mgmt);
+  EXPECT_EQ(mgmt->algorithm, Algorithm::kTripleDes);
+  EXPECT_EQ(mgmt->is_default, std::optional<bool>(true));
+  auto empty = client->GetMetadata(0x9A);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kPivObjectNotFound);
+  EXPECT_EQ(empty.error().native, 0x6A88u);
+
+  Bytes aes(32);
+  for (size_t i = 0; i < aes.size(); ++i) aes[i] = static_cast<uint8_t>(0x30 + i);
+  auto new_key = piv::ManagementKey::Create(Algorithm::kAes256, SecretBytes(aes));
+  ASSERT_TRUE(new_key);
+  // Without authenticating the current key first.
+  auto refused = client->SetManagementKey(*new_key);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPivSecurityStatusNotSatisfied);
+  ASSERT_TRUE(client->AuthenticateManagementKey(piv::ManagementKey::Default()));
+  auto set = client->SetManagementKey(*new_key);
+  ASSERT_TRUE(set) << set.error().ToString();
+  auto gen = client->GenerateKey(Slot::kAuthentication, Algorithm::kEccP384);
+  ASSERT_TRUE(gen) << gen.error().ToString();
+
+  // A new session: the old key fails, the new one works, metadata shows the change and the key.
+  client.reset();
+  client = OpenPiv();
+  ASSERT_TRUE(client);
+  auto old = client->AuthenticateManagementKey(piv::ManagementKey::Default());
+  ASSERT_FALSE(old);
+  EXPECT_EQ(old.error().code, ErrorCode::kPivUnsupportedAlgorithm);  // card is AES-256 now
+  ASSERT_TRUE(client->AuthenticateManagementKey(*new_key));
+  mgmt = client->GetMetadata(0x9B);
+  ASSERT_TRUE(mgmt);
+  EXPECT_EQ(mgmt->algorithm, Algorithm::kAes256);
+  EXPECT_EQ(mgmt->is_default, std::optional<bool>(false));
+  auto key = client->GetMetadata(0x9A);
+  ASSERT_TRUE(key) << key.error().ToString();
+  EXPECT_EQ(key->algorithm, Algorithm::kEccP384);
+  EXPECT_EQ(key->origin, std::optional<uint8_t>(piv::kMetadataOriginGenerated));
+  ASSERT_TRUE(key->public_key);
+  EXPECT_EQ(key->public_key->ec_point, gen->ec_point);
+
+  // The CCC: absent on a fresh card, then written fresh and read back.
+  auto no_ccc = client->ReadCardCapabilityContainer();
+  ASSERT_FALSE(no_ccc);
+  EXPECT_EQ(no_ccc.error().code, ErrorCode::kPivObjectNotFound);
+  auto ccc = piv::CardCapabilityContainer::Fresh();
+  ASSERT_TRUE(ccc);
+  ASSERT_TRUE(client->WriteCardCapabilityContainer(*ccc));
+  auto back = client->ReadCardCapabilityContainer();
+  ASSERT_TRUE(back) << back.error().ToString();
+  EXPECT_EQ(back->card_identifier, ccc->card_identifier);
+  // A fresh CHUID replaces the card's.
+  auto before = client->ReadChuid();
+  ASSERT_TRUE(before);
+  auto chuid = piv::Chuid::Fresh(piv::ChuidExpiration(std::chrono::system_clock::now(), 5));
+  ASSERT_TRUE(chuid);
+  ASSERT_TRUE(client->WriteChuid(*chuid));
+  auto after = client->ReadChuid();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->guid, chuid->guid);
+  EXPECT_NE(after->guid, before->guid);
+}
+
+TEST_F(PcscE2eTest, CardRemovedAtTheNthPutData) {
+  InsertCard({"--test-remove-at", "DB:2"});
+  auto client = OpenPiv();
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->AuthenticateManagementKey(piv::ManagementKey::Default()));
+  auto ccc = piv::CardCapabilityContainer::Fresh();
+  ASSERT_TRUE(ccc);
+  ASSERT_TRUE(client->WriteCardCapabilityContainer(*ccc));  // first PUT DATA: answered
+  auto chuid = piv::Chuid::Fresh("20301231");
+  ASSERT_TRUE(chuid);
+  auto r = client->WriteChuid(*chuid);  // second: the card is pulled
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPcscCardRemoved) << r.error().ToString();
+  EXPECT_NE(card_.Wait(10s), -1);
+  // What was written before the removal persisted; the CHUID did not change.
+  auto state = softpiv::CardState::Load(state_);
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->objects.count(piv::kTagCardCapabilityContainer));
+  auto stored = piv::Chuid::Parse(state->objects[piv::kTagChuid]);
+  ASSERT_TRUE(stored);
+  EXPECT_NE(stored->guid, chuid->guid);
+}
+
+TEST_F(PcscE2eTest, CardRemovedAtGenerate) {
+  InsertCard({"--test-remove-at", "47"});
+  auto client = OpenPiv();
+  ASSERT_TRUE(client);
+  ASSERT_TRUE(client->AuthenticateManagementKey(piv::ManagementKey::Default()));
+  auto r = client->GenerateKey(Slot::kSignature, Algorithm::kEccP256);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kPcscCardRemoved) << r.error().ToString();
+  EXPECT_NE(card_.Wait(10s), -1);
+  auto state = softpiv::CardState::Load(state_);
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->keys.empty());
+}
+
 }  // namespace
 }  // namespace keyward::pcsc

@@ -1,0 +1,28 @@
+// keyward smart-card enrolment for IT: issue PIV cards that log in, one card or a batch.
+//
+//   keyward::enroll::EnrollOptions o;
+//   o.user = {"alice", "Alice Example", "alice@corp.example", "alice@corp.example",
+//             "S-1-5-21-1-2-3-1104"};
+//   o.ca_cert_path = "ca.pem"; o.ca_key_path = "ca.key";   // or o.csr_out_path for an external CA
+//   auto report = keyward::enroll::Enroll(o);   // generate on card, CSR, issue, write, PINs, login
+//   if (report.error) { /* report.steps says what completed; re-running resumes */ }
+//
+// Certificate profile: enroll/profile.h; requests: enroll/csr.h; local CA: enroll/local_ca.h;
+// workflow and resume: enroll/enrollment.h; external CA answers: enroll/import_cert.h; batches:
+// enroll/batch.h and enroll/users_csv.h. Error codes 10xx; docs/enroll.md.
+#ifndef KEYWARD_ENROLL_H_
+#define KEYWARD_ENROLL_H_
+
+#include "enroll/batch.h"
+#include "enroll/card_secrets.h"
+#include "enroll/csr.h"
+#include "enroll/enrollment.h"
+#include "enroll/import_cert.h"
+#include "enroll/journal.h"
+#include "enroll/local_ca.h"
+#include "enroll/login_check.h"
+#include "enroll/profile.h"
+#include "enroll/users_csv.h"
+#include "keyward/result.h"
+
+#endif  // KEYWARD_ENROLL_H_
