@@ -5,7 +5,6 @@
 #ifndef KEYWARD_TOOLS_KEYWARD_CMD_CARD_ENROLL_INPUT_H_
 #define KEYWARD_TOOLS_KEYWARD_CMD_CARD_ENROLL_INPUT_H_
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +13,7 @@
 
 #include "core/x509.h"
 #include "enroll/card_secrets.h"
+#include "tools/keyward/secret_prompt.h"
 
 namespace keyward::cli::enroll_input {
 
@@ -32,29 +32,18 @@ inline Result<std::string> ReadAll(int fd) {
   return out;
 }
 
-// One line typed on the terminal without echo; empty when the operator just pressed Enter.
+// One line typed on the terminal without echo (secret_prompt.h); empty when the operator just
+// pressed Enter.
 inline Result<std::string> PromptNoEcho(const char* prompt) {
-  if (!isatty(STDIN_FILENO)) {
-    return Fail(ErrorCode::kPinRequired, "no terminal for --prompt: use --secrets-fd");
+  char buf[257];
+  long n = ReadSecret(-1, prompt, buf, sizeof(buf));  // NOLINT(runtime/int)
+  if (n == -2) return Fail(ErrorCode::kPinRequired, "no terminal for --prompt: use --secrets-fd");
+  if (n < 0) {
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return Fail(ErrorCode::kEnrollSecretsInvalid, "the typed secret is too long");
   }
-  termios old{};
-  if (tcgetattr(STDIN_FILENO, &old) != 0) return Fail(ErrorCode::kIo, "tcgetattr");
-  termios quiet = old;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  std::fputs(prompt, stderr);
-  std::fflush(stderr);
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  std::string line;
-  char c;
-  while (line.size() < 256) {
-    ssize_t r = read(STDIN_FILENO, &c, 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0 || c == '\n') break;
-    line.push_back(c);
-  }
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-  std::fputs("\n", stderr);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::string line(buf, static_cast<size_t>(n));
+  OPENSSL_cleanse(buf, sizeof(buf));
   return line;
 }
 

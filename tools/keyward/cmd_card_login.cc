@@ -1,10 +1,7 @@
 // `keyward card-login`: certificate-based login with a smart card (or any PKCS#11 token).
 // To be wired as `keyward card login` once the `card` command group exists.
 #include <openssl/crypto.h>
-#include <termios.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -13,6 +10,7 @@
 #include "tools/keyward/card_command.h"
 #include "tools/keyward/command.h"
 #include "tools/keyward/pkcs11_json.h"
+#include "tools/keyward/secret_prompt.h"
 
 namespace keyward::cli {
 namespace {
@@ -28,37 +26,9 @@ struct LoginOptions {
   bool json = false;
 };
 
-// Reads one line (the PIN) into `buf`; returns its length, or -1.
-long ReadLine(int fd, char* buf, size_t cap) {  // NOLINT(runtime/int)
-  size_t n = 0;
-  while (n < cap) {
-    char c;
-    ssize_t r = read(fd, &c, 1);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0 || c == '\n') break;
-    buf[n++] = c;
-  }
-  if (n == cap) return -1;
-  if (n > 0 && buf[n - 1] == '\r') --n;
-  return static_cast<long>(n);  // NOLINT(runtime/int)
-}
-
 // The PIN from --pin-fd, or typed on the terminal without echo.
 long ReadPin(const LoginOptions& o, char* buf, size_t cap) {  // NOLINT(runtime/int)
-  if (o.pin_fd >= 0) return ReadLine(o.pin_fd, buf, cap);
-  if (!isatty(STDIN_FILENO)) return -2;
-  termios old{};
-  if (tcgetattr(STDIN_FILENO, &old) != 0) return -2;
-  termios quiet = old;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  // Echo off (type-ahead discarded) before the prompt shows: nothing typed after it is echoed.
-  if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) return -2;
-  std::fputs("PIN: ", stderr);
-  std::fflush(stderr);
-  long n = ReadLine(STDIN_FILENO, buf, cap);  // NOLINT(runtime/int)
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-  std::fputs("\n", stderr);
-  return n;
+  return ReadSecret(o.pin_fd, "PIN: ", buf, cap);
 }
 
 std::string EkuOid(const std::string& name) {

@@ -7,6 +7,7 @@
 // --test-remove-at INS[:N] at the N-th (default first) command APDU whose INS byte is INS (hex,
 // e.g. DB for PUT DATA, 47 for GENERATE); --test-remove-during-sign at the first signing GENERAL
 // AUTHENTICATE (management-key authentication, also INS 87, does not count).
+// --test-no-vendor-extensions: GET METADATA and SET MANAGEMENT KEY answer 6D00 (a plain card).
 //
 // The state file is created with defaults (PIN 123456, PUK 12345678, 3DES management key
 // 010203040506070801020304050607080102030405060708) when it does not exist. SIGTERM/SIGINT stop
@@ -26,7 +27,8 @@ void OnSignal(int) { g_stop = true; }
 int Usage() {
   std::fputs(
       "usage: keyward-softpiv --state FILE [--port N] [--host ADDR] [--once] "
-      "[--test-remove-during-sign] [--test-remove-at INS[:N]]\n",
+      "[--test-remove-during-sign] [--test-remove-at INS[:N]] "
+      "[--test-no-vendor-extensions]\n",
       stderr);
   return 2;
 }
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
       link.reconnect = false;
     } else if (a == "--test-remove-during-sign") {
       card_options.remove_during_sign = true;
+    } else if (a == "--test-no-vendor-extensions") {
+      card_options.no_vendor_extensions = true;
     } else if (a == "--test-remove-at") {
       const char* v = next();
       if (!v) return Usage();

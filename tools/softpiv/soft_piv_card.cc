@@ -173,8 +173,10 @@ ResponseApdu SoftPivCard::Dispatch(const CommandApdu& c, bool* vanish) {
     case 0xDB:
       return PutData(c);
     case 0xFF:
+      if (options_.no_vendor_extensions) return Sw(StatusWord::kInsNotSupported);
       return SetManagementKey(c);
     case 0xF7:
+      if (options_.no_vendor_extensions) return Sw(StatusWord::kInsNotSupported);
       return GetMetadata(c);
     default:
       return Sw(StatusWord::kInsNotSupported);

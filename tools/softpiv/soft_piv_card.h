@@ -35,6 +35,9 @@ struct SoftPivOptions {
   // Test hook: the `remove_at_count`-th command APDU (1 = the first) whose INS byte is
   // `remove_at_ins` makes the card vanish instead of being processed.
   std::optional<uint8_t> remove_at_ins;
+  // Test hook: behave like a plain SP 800-73-4 card without the vendor extensions (INS F7 and FF
+  // answer 6D00), to exercise the callers' fallbacks.
+  bool no_vendor_extensions = false;
   int remove_at_count = 1;
 };
 
