@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/openssl_util.h"
+#include "core/x509.h"
 #include "tools/keyward/card_admin.h"
 
 namespace keyward::cli::card {
@@ -22,28 +23,17 @@ using pcsc::piv::Algorithm;
 using pcsc::piv::ManagementKey;
 using pcsc::piv::Slot;
 
-std::string Name(const X509_NAME* name) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int)
-  std::string out(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  return out;
-}
-
 nlohmann::json CertSummary(const Bytes& der, bool compressed) {
   nlohmann::json j = {{"present", true}, {"compressed", compressed}};
-  const unsigned char* p = der.data();
-  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
+  auto cert = Certificate::ParseDer(der);
   if (!cert) {
     j["error"] = "certificate does not parse";
     return j;
   }
-  j["subject"] = Name(X509_get_subject_name(cert.get()));
-  j["issuer"] = Name(X509_get_issuer_name(cert.get()));
+  j["subject"] = cert->Subject();
+  j["issuer"] = cert->Issuer();
   std::tm tm{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1) {
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert->get()), &tm) == 1) {
     char buf[32];
     std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     j["not_after"] = buf;
