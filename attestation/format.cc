@@ -30,7 +30,9 @@ Result<std::vector<Certificate>> ReadX5c(const CborItem& att_stmt) {
   for (size_t i = 0; i < x5c.ArraySize(); ++i) {
     auto der = x5c.At(i).GetBytes();
     if (!der) return Fail(ErrorCode::kAttestationStatementMalformed, "x5c entry is not bytes");
-    auto cert = Certificate::ParseDerShared(*der);
+    // x5c[0] is the attestation certificate; the rest sign certificates.
+    auto cert = Certificate::ParseDerShared(
+        *der, i == 0 ? CertificateRole::kEndEntity : CertificateRole::kIssuer);
     if (!cert) {
       return Fail(ErrorCode::kAttestationCertificateInvalid,
                   "x5c[" + std::to_string(i) + "]: " + cert.error().detail);

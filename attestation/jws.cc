@@ -32,7 +32,8 @@ Result<Jws> ParseJwsCompact(std::string_view text, ErrorCode malformed,
     if (!entry.is_string()) return Fail(malformed, "JWS: x5c entry is not a string");
     auto der = Base64Decode(entry.get_ref<const std::string&>());
     if (!der) return Fail(malformed, "JWS: x5c entry is not base64");
-    auto cert = Certificate::ParseDerShared(*der);
+    auto cert = Certificate::ParseDerShared(
+        *der, jws.x5c.empty() ? CertificateRole::kEndEntity : CertificateRole::kIssuer);
     if (!cert) return Fail(malformed, "JWS: x5c certificate: " + cert.error().detail);
     jws.x5c.push_back(std::move(*cert));
   }

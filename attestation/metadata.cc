@@ -104,7 +104,7 @@ std::optional<MetadataEntry> ParseEntry(const Json& e) {
         if (!r.is_string()) return std::nullopt;
         auto der = Base64Decode(r.get_ref<const std::string&>());
         if (!der) return std::nullopt;
-        auto cert = Certificate::ParseDer(*der);
+        auto cert = Certificate::ParseDer(*der, CertificateRole::kIssuer);
         if (!cert) return std::nullopt;
         out.roots.push_back(std::move(*cert));
       }

@@ -78,7 +78,7 @@ Result<void> TrustStore::AddCertificatesFrom(const std::string& path,
     for (auto& c : *certs) into.push_back(std::move(c));
     return Ok();
   }
-  auto c = Certificate::ParseDer(AsBytes(text));
+  auto c = Certificate::ParseDer(AsBytes(text), CertificateRole::kIssuer);
   if (!c) return Fail(ErrorCode::kConfigInvalid, path + ": " + c.error().detail);
   into.push_back(std::move(*c));
   return Ok();

@@ -148,7 +148,7 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorCo
   if (config.db_path.empty()) return Fail(ErrorCode::kConfigInvalid, "db_path is required");
   KW_ASSIGN_OR_RETURN(impl->policy, Policy::Load(config.policy));
   for (const Bytes& der : config.smart_card_anchors) {
-    KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der));
+    KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der, CertificateRole::kIssuer));
     impl->smart_card_anchors.push_back(std::move(c));
   }
   for (const Bytes& crl : config.smart_card_crls) {

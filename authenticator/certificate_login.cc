@@ -15,7 +15,7 @@ Result<ValidatedCertificate> ValidateSmartCardCertificate(const CertificateEnrol
   KW_ASSIGN_OR_RETURN(Certificate leaf, Certificate::ParseDer(enrollment.certificate));
   std::vector<Certificate> intermediates;
   for (const Bytes& der : enrollment.intermediates) {
-    KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der));
+    KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der, CertificateRole::kIssuer));
     intermediates.push_back(std::move(c));
   }
   if (anchors.empty()) {

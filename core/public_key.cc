@@ -12,6 +12,7 @@
 #include <openssl/rsa.h>
 
 #include <mutex>
+#include <optional>
 
 #include "core/openssl_util.h"
 
@@ -149,8 +150,8 @@ HashAlgorithm HashFor(CoseAlgorithm alg) {
 struct PublicKey::Impl {
   EC_POINT* ec_point = nullptr;  // raw-parameter ECDSA keys: the point, on `ec_curve`
   CoseCurve ec_curve = CoseCurve::kP256;
-  RSA* rsa = nullptr;        // raw-parameter RSA keys
-  EVP_PKEY* evp = nullptr;   // EdDSA keys, wrapped keys, or the lazily built comparison key
+  RSA* rsa = nullptr;       // raw-parameter RSA keys
+  EVP_PKEY* evp = nullptr;  // EdDSA keys, wrapped keys, or the lazily built comparison key
   std::once_flag evp_once;
   ~Impl() {
     EC_POINT_free(ec_point);
@@ -217,10 +218,16 @@ Result<PublicKey> PublicKey::FromCoseBytes(ByteSpan cose, InsecureAlgorithms ins
   return FromCose(key, insecure);
 }
 
-Result<PublicKey> PublicKey::FromEvp(EVP_PKEY* key, CoseAlgorithm alg, InsecureAlgorithms insecure) {
+Result<PublicKey> PublicKey::FromEvp(EVP_PKEY* key, CoseAlgorithm alg,
+                                     InsecureAlgorithms insecure) {
   if (!key) return Fail(ErrorCode::kKeyMalformed, "no key");
   if (alg == CoseAlgorithm::kRS1 && !insecure.insecure_allow_rs1) {
     return Fail(ErrorCode::kInsecureAlgorithmRefused, "RS1 (SHA-1) refused");
+  }
+  // Keys backed by low-level objects (EcSpkiKey / RsaSpkiKey: certificates core/x509 parsed)
+  // verify through them directly, like raw COSE keys; provider keys take the EVP path below.
+  if (EVP_PKEY_get0_provider(key) == nullptr) {
+    if (auto fast = FromLegacyEvp(key, alg)) return std::move(*fast);
   }
   bool fits = false;
   switch (KeyTypeOf(alg)) {
@@ -314,7 +321,8 @@ Result<void> PublicKey::Verify(ByteSpan message, ByteSpan signature, SignatureFo
   if (!ctx) return Fail(ErrorCode::kCryptoInternal, "EVP_MD_CTX_new");
   bool eddsa = KeyTypeOf(alg_) == CoseKeyType::kOkp;
   EVP_PKEY_CTX* pctx = nullptr;
-  if (EVP_DigestVerifyInit(ctx.get(), &pctx, eddsa ? nullptr : MdFor(h), nullptr, impl_->evp) != 1) {
+  if (EVP_DigestVerifyInit(ctx.get(), &pctx, eddsa ? nullptr : MdFor(h), nullptr, impl_->evp) !=
+      1) {
     return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EVP_DigestVerifyInit"));
   }
   if (IsPss(alg_)) {
@@ -353,6 +361,108 @@ Result<EVP_PKEY*> PublicKey::Evp() const {
   });
   if (!impl_->evp) return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EVP_PKEY"));
   return impl_->evp;
+}
+
+std::optional<Result<PublicKey>> PublicKey::FromLegacyEvp(EVP_PKEY* key, CoseAlgorithm alg) {
+  auto impl = std::make_unique<Impl>();
+  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
+    const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(key);
+    const EC_POINT* point = ec ? EC_KEY_get0_public_key(ec) : nullptr;
+    const EC_GROUP* group = ec ? EC_KEY_get0_group(ec) : nullptr;
+    if (!point || !group) return std::nullopt;
+    std::optional<CoseCurve> crv;
+    switch (EC_GROUP_get_curve_name(group)) {
+      case NID_X9_62_prime256v1:
+        crv = CoseCurve::kP256;
+        break;
+      case NID_secp384r1:
+        crv = CoseCurve::kP384;
+        break;
+      case NID_secp521r1:
+        crv = CoseCurve::kP521;
+        break;
+      default:
+        return std::nullopt;
+    }
+    const size_t fb = *crv == CoseCurve::kP256 ? 32 : *crv == CoseCurve::kP384 ? 48 : 66;
+    if (!IsEcdsa(alg) || EcFieldBytes(alg) != fb) {
+      return Result<PublicKey>(
+          Fail(ErrorCode::kKeyAlgorithmMismatch, "key does not fit the algorithm"));
+    }
+    impl->ec_point = EC_POINT_dup(point, CachedGroup(*crv));
+    if (!impl->ec_point) return std::nullopt;
+    impl->ec_curve = *crv;
+  } else if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+    if (KeyTypeOf(alg) != CoseKeyType::kRsa) {
+      return Result<PublicKey>(
+          Fail(ErrorCode::kKeyAlgorithmMismatch, "key does not fit the algorithm"));
+    }
+    RSA* rsa = EVP_PKEY_get1_RSA(key);
+    if (!rsa) return std::nullopt;
+    impl->rsa = rsa;
+    if (RSA_bits(rsa) < 2048) {
+      return Result<PublicKey>(Fail(ErrorCode::kRsaKeyTooSmall, "RSA < 2048 bits"));
+    }
+  } else {
+    return std::nullopt;
+  }
+  EVP_PKEY_up_ref(key);
+  impl->evp = key;  // for Evp(): comparisons see the caller's key
+  return Result<PublicKey>(PublicKey(std::move(impl), alg));
+}
+
+EvpPkeyPtr EcSpkiKey(int curve_nid, ByteSpan point) {
+  const EC_GROUP* group = nullptr;
+  switch (curve_nid) {
+    case NID_X9_62_prime256v1:
+      group = CachedGroup(CoseCurve::kP256);
+      break;
+    case NID_secp384r1:
+      group = CachedGroup(CoseCurve::kP384);
+      break;
+    case NID_secp521r1:
+      group = CachedGroup(CoseCurve::kP521);
+      break;
+    default:
+      return nullptr;
+  }
+  if (!group || point.empty()) return nullptr;
+  EC_KEY* ec = EC_KEY_new();
+  if (!ec || EC_KEY_set_group(ec, group) != 1) {
+    EC_KEY_free(ec);
+    return nullptr;
+  }
+  // o2i checks the point is on the curve and keeps its encoding form (compressed or not), so a
+  // re-encoding of the key gives back the same octets.
+  const unsigned char* p = point.data();
+  if (!o2i_ECPublicKey(&ec, &p, static_cast<long>(point.size())) ||  // NOLINT(runtime/int)
+      p != point.data() + point.size()) {
+    EC_KEY_free(ec);
+    ERR_clear_error();
+    return nullptr;
+  }
+  EvpPkeyPtr k(EVP_PKEY_new());
+  if (!k || EVP_PKEY_assign_EC_KEY(k.get(), ec) != 1) {
+    EC_KEY_free(ec);
+    return nullptr;
+  }
+  return k;
+}
+
+EvpPkeyPtr RsaSpkiKey(ByteSpan rsa_public_key) {
+  const unsigned char* p = rsa_public_key.data();
+  RSA* rsa = d2i_RSAPublicKey(nullptr, &p, static_cast<long>(rsa_public_key.size()));  // NOLINT
+  if (!rsa || p != rsa_public_key.data() + rsa_public_key.size()) {
+    RSA_free(rsa);
+    ERR_clear_error();
+    return nullptr;
+  }
+  EvpPkeyPtr k(EVP_PKEY_new());
+  if (!k || EVP_PKEY_assign_RSA(k.get(), rsa) != 1) {
+    RSA_free(rsa);
+    return nullptr;
+  }
+  return k;
 }
 
 bool SamePublicKey(EVP_PKEY* a, EVP_PKEY* b) {

@@ -18,12 +18,12 @@
 #define KEYWARD_CORE_PUBLIC_KEY_H_
 
 #include <memory>
+#include <optional>
 
 #include "core/bytes.h"
 #include "core/cose_key.h"
 #include "core/hash.h"
-
-typedef struct evp_pkey_st EVP_PKEY;
+#include "core/openssl_util.h"
 
 namespace keyward {
 
@@ -67,12 +67,25 @@ class PublicKey {
  private:
   struct Impl;
   explicit PublicKey(std::unique_ptr<Impl> impl, CoseAlgorithm alg);
+  // FromEvp for keys backed by low-level EC_KEY / RSA objects; nullopt = take the EVP path.
+  static std::optional<Result<PublicKey>> FromLegacyEvp(EVP_PKEY* key, CoseAlgorithm alg);
   std::unique_ptr<Impl> impl_;
   CoseAlgorithm alg_;
 };
 
 // True when the two keys are the same public key.
 bool SamePublicKey(EVP_PKEY* a, EVP_PKEY* b);
+
+// Keys of X.509 SubjectPublicKeyInfos built without OpenSSL 3's decoder framework (for
+// core/x509's certificate parser; see the cost model in core/x509.h). The EVP_PKEYs are backed by
+// the low-level objects, which PublicKey::FromEvp verifies with directly.
+//  - EcSpkiKey: id-ecPublicKey with namedCurve `curve_nid` (P-256, P-384, P-521 only) and the
+//    subjectPublicKey contents `point` (SEC 1 octets, compressed or not); the point must be on
+//    the curve. nullptr otherwise.
+//  - RsaSpkiKey: rsaEncryption; `rsa_public_key` is the subjectPublicKey contents, a DER
+//    RSAPublicKey consumed exactly. nullptr otherwise.
+EvpPkeyPtr EcSpkiKey(int curve_nid, ByteSpan point);
+EvpPkeyPtr RsaSpkiKey(ByteSpan rsa_public_key);
 
 }  // namespace keyward
 

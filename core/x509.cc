@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/hash.h"
+#include "core/public_key.h"
 
 namespace keyward {
 namespace {
@@ -70,19 +71,140 @@ ErrorCode MapVerifyError(int err) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Certificate::Data>> Certificate::Decode(ByteSpan der) {
+namespace {
+
+// --- Parsing without OpenSSL 3.0's key decoder -------------------------------------------------
+//
+// d2i_X509 decodes the subject public key through OSSL_DECODER_CTX_new_for_pkey, ~1.2 M
+// instructions per certificate; with an algorithm OID no provider knows, the decoder gives up
+// early (~0.36 M). So for the key types certificates here carry (id-ecPublicKey on
+// P-256/384/521, rsaEncryption) DecodeWithoutKeyDecoder parses a copy whose SPKI algorithm OID
+// has its last arc replaced by an unregistered one of the same length, attaches the key
+// core/public_key builds from the raw subjectPublicKey, and re-encodes the certificate. The
+// result is kept only when that re-encoding is byte for byte the input: then it is the
+// certificate d2i_X509 would have returned, with the same key. Anything else (other key types,
+// explicit curve parameters, missing RSA NULL parameters, a point off the curve, BER) returns
+// nullptr and the caller uses plain d2i_X509, so what is accepted or refused never changes.
+
+// One definite-length DER TLV: single-byte tag, length in at most 4 bytes. Only used to locate
+// the SPKI algorithm OID; a wrong guess costs the fast path, never correctness (the final
+// whole-DER comparison refuses any result that is not the input).
+bool NextTlv(ByteSpan& in, uint8_t& tag, ByteSpan& content) {
+  if (in.size() < 2 || (in[0] & 0x1f) == 0x1f) return false;
+  tag = in[0];
+  size_t len = in[1];
+  size_t header = 2;
+  if (len & 0x80) {
+    const size_t n = len & 0x7f;
+    if (n == 0 || n > 4 || in.size() < 2 + n) return false;
+    len = 0;
+    for (size_t i = 0; i < n; ++i) len = (len << 8) | in[2 + i];
+    header += n;
+  }
+  if (in.size() - header < len) return false;
+  content = in.subspan(header, len);
+  in = in.subspan(header + len);
+  return true;
+}
+
+// The SPKI algorithm OID's contents (a view into `der`), or nullopt.
+std::optional<ByteSpan> SpkiAlgorithmOid(ByteSpan der) {
+  uint8_t tag = 0;
+  ByteSpan cert, tbs, field, spki, alg, oid;
+  if (!NextTlv(der, tag, cert) || tag != 0x30) return std::nullopt;
+  if (!NextTlv(cert, tag, tbs) || tag != 0x30) return std::nullopt;
+  if (!NextTlv(tbs, tag, field)) return std::nullopt;
+  if (tag == 0xa0 && !NextTlv(tbs, tag, field)) return std::nullopt;  // version, then serial
+  // signature, issuer, validity, subject, subjectPublicKeyInfo
+  for (int i = 0; i < 5; ++i) {
+    if (!NextTlv(tbs, tag, i < 4 ? field : spki) || tag != 0x30) return std::nullopt;
+  }
+  if (!NextTlv(spki, tag, alg) || tag != 0x30) return std::nullopt;
+  if (!NextTlv(alg, tag, oid) || tag != 0x06) return std::nullopt;
+  return oid;
+}
+
+constexpr uint8_t kIdEcPublicKey[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+constexpr uint8_t kRsaEncryption[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+constexpr uint8_t kUnregisteredLastArc = 0x7f;  // 1.2.840.10045.2.127, 1.2.840.113549.1.1.127
+
+bool SubstituteOidsUnknown() {
+  static const bool unknown = OBJ_txt2nid("1.2.840.10045.2.127") == NID_undef &&
+                              OBJ_txt2nid("1.2.840.113549.1.1.127") == NID_undef;
+  return unknown;
+}
+
+X509Ptr DecodeWithoutKeyDecoder(ByteSpan der) {
+  auto oid = SpkiAlgorithmOid(der);
+  if (!oid || !SubstituteOidsUnknown()) return nullptr;
+  const bool ec =
+      std::equal(oid->begin(), oid->end(), std::begin(kIdEcPublicKey), std::end(kIdEcPublicKey));
+  const bool rsa =
+      std::equal(oid->begin(), oid->end(), std::begin(kRsaEncryption), std::end(kRsaEncryption));
+  if (!ec && !rsa) return nullptr;
+  Bytes copy = ToBytes(der);
+  copy[static_cast<size_t>(oid->data() - der.data()) + oid->size() - 1] = kUnregisteredLastArc;
+
+  ERR_set_mark();
+  const unsigned char* p = copy.data();
+  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(copy.size())));  // NOLINT(runtime/int)
+  EvpPkeyPtr key;
+  if (x && p == copy.data() + copy.size()) {
+    X509_PUBKEY* pub = X509_get_X509_PUBKEY(x.get());
+    const unsigned char* bits = nullptr;
+    int bits_len = 0;
+    X509_ALGOR* alg = nullptr;
+    const ASN1_OBJECT* alg_oid = nullptr;
+    int param_type = V_ASN1_UNDEF;
+    const void* param = nullptr;
+    if (pub && X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, &alg, pub) == 1 && bits) {
+      X509_ALGOR_get0(&alg_oid, &param_type, &param, alg);
+      const ByteSpan key_bits(bits, static_cast<size_t>(bits_len));
+      if (ec && param_type == V_ASN1_OBJECT) {
+        key = EcSpkiKey(OBJ_obj2nid(static_cast<const ASN1_OBJECT*>(param)), key_bits);
+      } else if (rsa && param_type == V_ASN1_NULL) {
+        key = RsaSpkiKey(key_bits);
+      }
+    }
+  }
+  // X509_set_pubkey re-encodes the SPKI with the real OID from the key; i2d_re_X509_tbs makes
+  // every later encoding of the certificate come from its fields, not the parsed copy's bytes.
+  bool same = false;
+  if (key && X509_set_pubkey(x.get(), key.get()) == 1 && i2d_re_X509_tbs(x.get(), nullptr) > 0 &&
+      X509_get0_pubkey(x.get()) == key.get()) {
+    const int len = i2d_X509(x.get(), nullptr);
+    if (len > 0 && static_cast<size_t>(len) == der.size()) {
+      Bytes again(der.size());
+      unsigned char* q = again.data();
+      same = i2d_X509(x.get(), &q) == len && std::equal(again.begin(), again.end(), der.begin());
+    }
+  }
+  ERR_pop_to_mark();
+  if (!same) return nullptr;
+  return x;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Certificate::Data>> Certificate::Decode(ByteSpan der,
+                                                                     CertificateRole role) {
   if (der.empty()) return Fail(ErrorCode::kCertificateMalformed, "empty certificate");
+  if (role == CertificateRole::kEndEntity) {
+    if (X509Ptr fast = DecodeWithoutKeyDecoder(der)) {
+      return std::make_shared<const Data>(Data{std::move(fast), ToBytes(der), false});
+    }
+  }
   const unsigned char* p = der.data();
   X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));  // NOLINT(runtime/int)
   if (!x) return Fail(ErrorCode::kCertificateMalformed, TakeOpensslError("d2i_X509"));
   if (p != der.data() + der.size()) {
     return Fail(ErrorCode::kCertificateMalformed, "bytes after the certificate");
   }
-  return std::make_shared<const Data>(Data{std::move(x), ToBytes(der)});
+  return std::make_shared<const Data>(Data{std::move(x), ToBytes(der), true});
 }
 
-Result<Certificate> Certificate::ParseDer(ByteSpan der) {
-  KW_ASSIGN_OR_RETURN(auto data, Decode(der));
+Result<Certificate> Certificate::ParseDer(ByteSpan der, CertificateRole role) {
+  KW_ASSIGN_OR_RETURN(auto data, Decode(der, role));
   return Certificate(std::move(data));
 }
 
@@ -97,19 +219,33 @@ class CertificateCache {
     return *cache;
   }
 
-  Result<Certificate> Get(ByteSpan der) {
+  // A certificate met for the first time is parsed for its role (an end entity without the key
+  // decoder). Met again, it is one that repeats (a batch attestation certificate, an
+  // intermediate): an entry without a provider-native key is then parsed once more with plain
+  // d2i_X509 and replaced, so from then on OpenSSL's path validation neither re-encodes its
+  // TBSCertificate (the bypass leaves the X509 without a cached encoding) nor goes through the
+  // slower low-level key.
+  Result<Certificate> Get(ByteSpan der, CertificateRole role) {
     std::string_view key(reinterpret_cast<const char*>(der.data()), der.size());
+    bool seen = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (auto it = index_.find(key); it != index_.end()) {
         lru_.splice(lru_.begin(), lru_, it->second);
-        return Certificate(*it->second);
+        if ((*it->second)->provider_key) return Certificate(*it->second);
+        seen = true;
       }
     }
-    KW_ASSIGN_OR_RETURN(auto data, Certificate::Decode(der));
+    KW_ASSIGN_OR_RETURN(auto data,
+                        Certificate::Decode(der, seen ? CertificateRole::kIssuer : role));
     std::lock_guard<std::mutex> lock(mu_);
     std::string_view own(reinterpret_cast<const char*>(data->der.data()), data->der.size());
-    if (auto it = index_.find(own); it != index_.end()) return Certificate(*it->second);
+    if (auto it = index_.find(own); it != index_.end()) {
+      if (!data->provider_key || (*it->second)->provider_key) return Certificate(*it->second);
+      const auto old = it->second;
+      index_.erase(it);  // its key views the old entry's DER: erase it before the entry
+      lru_.erase(old);
+    }
     lru_.push_front(data);
     index_.emplace(own, lru_.begin());
     while (lru_.size() > kCapacity) {
@@ -127,8 +263,8 @@ class CertificateCache {
   std::unordered_map<std::string_view, List::iterator> index_;
 };
 
-Result<Certificate> Certificate::ParseDerShared(ByteSpan der) {
-  return CertificateCache::Instance().Get(der);
+Result<Certificate> Certificate::ParseDerShared(ByteSpan der, CertificateRole role) {
+  return CertificateCache::Instance().Get(der, role);
 }
 
 Result<std::vector<Certificate>> Certificate::ParsePem(std::string_view pem) {
@@ -146,7 +282,7 @@ Result<std::vector<Certificate>> Certificate::ParsePem(std::string_view pem) {
       return Fail(ErrorCode::kPemMalformed, "certificate re-encoding failed");
     }
     out.push_back(
-        Certificate(std::make_shared<const Data>(Data{X509Ptr(x), Bytes(der, der + len)})));
+        Certificate(std::make_shared<const Data>(Data{X509Ptr(x), Bytes(der, der + len), true})));
     OPENSSL_free(der);
   }
   BIO_free(bio);
@@ -166,7 +302,8 @@ Certificate Certificate::FromX509(X509* cert) {
   Bytes bytes;
   if (len > 0) bytes.assign(der, der + len);
   OPENSSL_free(der);
-  return Certificate(std::make_shared<const Data>(Data{X509Ptr(cert), std::move(bytes)}));
+  return Certificate(std::make_shared<const Data>(Data{
+      X509Ptr(cert), std::move(bytes), EVP_PKEY_get0_provider(X509_get0_pubkey(cert)) != nullptr}));
 }
 
 EVP_PKEY* Certificate::public_key() const {

@@ -6,12 +6,23 @@
 // Path validation never uses the wall clock implicitly: the caller passes the verification time.
 //
 // Cost model (OpenSSL 3.0, measured in bench/registration_bench.cc): d2i_X509 decodes the
-// subject public key through the OSSL_DECODER framework, ~95 µs per certificate — more than an
-// ECDSA P-256 verification. So a Certificate is an immutable shared handle (copies are a
-// reference count, never a re-parse or re-encode), VerifyChain hands back the caller's own
-// Certificates for the validated path, and ParseDerShared reuses the parse of DER it has seen
-// recently (attestation certificates repeat: a batch attestation key serves >= 100,000 devices,
-// and intermediates repeat always).
+// subject public key through the OSSL_DECODER framework, ~1.2 M instructions (~100 µs) per
+// certificate — more than an ECDSA P-256 verification. So:
+//  - ParseDer of an end-entity certificate (CertificateRole::kEndEntity) with an EC (P-256/384/
+//    521) or RSA key bypasses that decoder (~30 µs): it parses a copy whose key algorithm OID is
+//    unregistered, attaches the key core/public_key builds from the raw subjectPublicKey, and
+//    keeps the result only if it re-encodes to exactly the input DER — so it is the certificate
+//    d2i_X509 returns, with the same key. Everything else takes plain d2i_X509. Such keys are
+//    backed by OpenSSL's low-level objects: keyward's PublicKey verifies with them directly
+//    (faster than EVP), but inside OpenSSL's own path validation they cost ~10 µs more per
+//    signature than provider-native keys. Hence kIssuer for certificates whose key verifies other
+//    certificates (anchors, intermediates): plain d2i_X509, parsed once (they repeat). Low-level
+//    keys answer EVP_PKEY_eq, EVP_PKEY_get_bits, "group", "n" and "e", but not "encoded-pub-key",
+//    "pub" or "qx"/"qy": read EC points with EVP_PKEY_get1_encoded_public_key.
+//  - A Certificate is an immutable shared handle (copies are a reference count, never a re-parse
+//    or re-encode), VerifyChain hands back the caller's own Certificates for the validated path,
+//    and ParseDerShared reuses the parse of DER it has seen recently (attestation certificates
+//    repeat: a batch attestation key serves >= 100,000 devices, and intermediates repeat always).
 #ifndef KEYWARD_CORE_X509_H_
 #define KEYWARD_CORE_X509_H_
 
@@ -28,14 +39,23 @@
 
 namespace keyward {
 
+// How a parsed certificate's key will be used (a speed hint only: see the cost model above; the
+// parse accepts and refuses exactly the same bytes either way).
+enum class CertificateRole {
+  kEndEntity,  // a leaf: attestation certificate, card certificate, OCSP signer
+  kIssuer,     // signs other certificates in path validation: anchor, intermediate
+};
+
 class Certificate {
  public:
-  static Result<Certificate> ParseDer(ByteSpan der);
+  static Result<Certificate> ParseDer(ByteSpan der,
+                                      CertificateRole role = CertificateRole::kEndEntity);
   // ParseDer through a bounded, thread-safe, process-wide cache keyed by the exact DER bytes:
   // the same bytes give the same (shared, immutable) certificate without parsing again. Only
   // successful parses are kept; the result is indistinguishable from ParseDer's. Callers must not
   // modify the X509 (nobody in keyward does). Used for untrusted certificate lists (x5c).
-  static Result<Certificate> ParseDerShared(ByteSpan der);
+  static Result<Certificate> ParseDerShared(ByteSpan der,
+                                            CertificateRole role = CertificateRole::kEndEntity);
   // Every CERTIFICATE block of a PEM text; kPemMalformed when there is none or one is broken.
   static Result<std::vector<Certificate>> ParsePem(std::string_view pem);
   // Wraps (and up-refs) an existing X509.
@@ -77,10 +97,11 @@ class Certificate {
   struct Data {
     X509Ptr x509;
     Bytes der;
+    bool provider_key;  // parsed by plain d2i_X509 (kIssuer or no bypass possible)
   };
   friend class CertificateCache;
   explicit Certificate(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
-  static Result<std::shared_ptr<const Data>> Decode(ByteSpan der);
+  static Result<std::shared_ptr<const Data>> Decode(ByteSpan der, CertificateRole role);
   std::shared_ptr<const Data> d_;
 };
 

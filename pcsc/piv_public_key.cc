@@ -104,13 +104,16 @@ Result<PivPublicKey> PivPublicKey::FromEvp(EVP_PKEY* key) {
     } else {
       return Fail(ErrorCode::kPivUnsupportedAlgorithm, "curve not supported by PIV");
     }
-    Bytes pt(1 + 2 * 48);
-    size_t plen = 0;
-    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt.data(),
-                                        pt.size(), &plen) != 1) {
+    // EVP_PKEY_get1_encoded_public_key: right for provider keys and for keys backed by
+    // low-level EC_KEY objects (certificates core/x509 parsed without the decoder) alike.
+    unsigned char* raw = nullptr;
+    const size_t plen = EVP_PKEY_get1_encoded_public_key(key, &raw);
+    if (raw == nullptr || plen == 0) {
+      OPENSSL_free(raw);
       return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EC point"));
     }
-    pt.resize(plen);
+    Bytes pt(raw, raw + plen);
+    OPENSSL_free(raw);
     k.ec_point = std::move(pt);
     return k;
   }

@@ -13,7 +13,7 @@ Result<CertificatePolicy> CertificatePolicy::FromFiles(std::span<const std::stri
       KW_ASSIGN_OR_RETURN(auto certs, Certificate::ParsePem(text));
       for (auto& c : certs) p.anchors.push_back(std::move(c));
     } else {
-      KW_ASSIGN_OR_RETURN(auto c, Certificate::ParseDer(AsBytes(text)));
+      KW_ASSIGN_OR_RETURN(auto c, Certificate::ParseDer(AsBytes(text), CertificateRole::kIssuer));
       p.anchors.push_back(std::move(c));
     }
   }

@@ -11,18 +11,15 @@
 namespace keyward::pkcs11 {
 namespace {
 
+// The point octets. EVP_PKEY_get1_encoded_public_key answers for provider keys and for keys
+// backed by low-level EC_KEY objects (certificates core/x509 parsed without the decoder) alike;
+// the "encoded-pub-key" / "pub" parameters only answer correctly for provider keys.
 Bytes EncodedEcPoint(EVP_PKEY* key) {
-  size_t len = 0;
-  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, nullptr, 0, &len) !=
-      1) {
-    return {};
-  }
-  Bytes out(len);
-  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out.data(),
-                                      out.size(), &len) != 1) {
-    return {};
-  }
-  out.resize(len);
+  unsigned char* pt = nullptr;
+  const size_t len = EVP_PKEY_get1_encoded_public_key(key, &pt);
+  Bytes out;
+  if (pt != nullptr && len > 0) out.assign(pt, pt + len);
+  OPENSSL_free(pt);
   return out;
 }
 

@@ -449,8 +449,8 @@ class Demo {
     // the other a device-bound security-key credential with packed attestation.
     KW_ASSIGN_OR_RETURN(auto passkey_device, SoftSecurityKey::Create());
     KW_ASSIGN_OR_RETURN(auto key_device, SoftSecurityKey::Create());
-    KW_ASSIGN_OR_RETURN(Certificate key_root,
-                        Certificate::ParseDer(key_device->CaCertificateDer()));
+    KW_ASSIGN_OR_RETURN(Certificate key_root, Certificate::ParseDer(key_device->CaCertificateDer(),
+                                                                    CertificateRole::kIssuer));
     attestation::TrustStore trust;
     trust.AddRoot(key_root);
 
