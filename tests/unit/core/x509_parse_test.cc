@@ -242,6 +242,17 @@ size_t Find(const Bytes& hay, std::initializer_list<uint8_t> needle) {
   return static_cast<size_t>(it - hay.begin());
 }
 
+// Adds `delta` to the length of the TLV whose header starts at `hdr` (30 81 L or 30 82 H L; the
+// length must keep its form).
+void AddToLength(Bytes& der, size_t hdr, int delta) {
+  const size_t n = der[hdr + 1] == 0x81 ? 1 : 2;
+  ASSERT_TRUE(der[hdr + 1] == 0x81 || der[hdr + 1] == 0x82);
+  const int len = (n == 1 ? der[hdr + 2] : der[hdr + 2] << 8 | der[hdr + 3]) + delta;
+  ASSERT_TRUE(len >= (n == 1 ? 0x80 : 0x100) && len <= (n == 1 ? 0xff : 0xffff));
+  if (n == 2) der[hdr + 2] = static_cast<uint8_t>(len >> 8);
+  der[hdr + 1 + n] = static_cast<uint8_t>(len);
+}
+
 TEST(X509ParseTest, PointOffTheCurveGivesTheSameKeylessCertificate) {
   Pki pki;
   TestKey k = TestKey::Generate(CoseAlgorithm::kES256);
@@ -271,22 +282,17 @@ TEST(X509ParseTest, RsaWithoutNullParametersFallsBack) {
   TestKey k = TestKey::Generate(CoseAlgorithm::kRS256);
   Bytes der = ToBytes(IssueCertificate(k, {}, &pki.ca_key, &pki.ca).der());
   // SEQUENCE { OID rsaEncryption, NULL } -> SEQUENCE { OID rsaEncryption }: the enclosing SPKI,
-  // TBS and certificate lengths (long form, two bytes) shrink by 2. The signature no longer
+  // TBS and certificate lengths shrink by 2. The signature no longer
   // matches, which parsing does not check.
   const size_t alg = Find(der, {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
                                 0x01, 0x01, 0x05, 0x00});
   der[alg + 1] = 0x0b;
   der.erase(der.begin() + static_cast<std::ptrdiff_t>(alg) + 13,
             der.begin() + static_cast<std::ptrdiff_t>(alg) + 15);
-  auto shrink = [&](size_t hdr) {
-    ASSERT_EQ(der[hdr + 1], 0x82);
-    const unsigned len = (der[hdr + 2] << 8 | der[hdr + 3]) - 2;
-    der[hdr + 2] = static_cast<uint8_t>(len >> 8);
-    der[hdr + 3] = static_cast<uint8_t>(len);
-  };
-  shrink(0);        // Certificate
-  shrink(4);        // TBSCertificate
-  shrink(alg - 4);  // SubjectPublicKeyInfo (30 82 xx xx right before the AlgorithmIdentifier)
+  AddToLength(der, 0, -2);  // Certificate
+  AddToLength(der, 4, -2);  // TBSCertificate
+  AddToLength(der, alg - 4,
+              -2);  // SubjectPublicKeyInfo (30 82 xx xx before the AlgorithmIdentifier)
   ExpectSameAsPlainD2i(der);
   auto c = Certificate::ParseDer(der);
   ASSERT_TRUE(c);
@@ -308,16 +314,7 @@ TEST(X509ParseTest, NonDerLengthFallsBackAndKeepsTheCallersBytes) {
   }
   ASSERT_LT(at, der.size());
   der.insert(der.begin() + static_cast<std::ptrdiff_t>(at) + 1, 0x81);
-  // The outer SEQUENCE grows by one: 30 81 len or 30 82 hi lo.
-  if (der[1] == 0x81) {
-    ASSERT_LT(der[2], 0xff);
-    der[2] = static_cast<uint8_t>(der[2] + 1);
-  } else {
-    ASSERT_EQ(der[1], 0x82);
-    const unsigned len = (der[2] << 8 | der[3]) + 1;
-    der[2] = static_cast<uint8_t>(len >> 8);
-    der[3] = static_cast<uint8_t>(len);
-  }
+  AddToLength(der, 0, 1);  // the Certificate SEQUENCE
   ExpectSameAsPlainD2i(der);
   auto c = Certificate::ParseDer(der);
   ASSERT_TRUE(c);
