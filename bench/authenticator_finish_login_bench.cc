@@ -256,13 +256,77 @@ void BM_StoreLookupVerifyCas(benchmark::State& state) {
   const size_t total = static_cast<size_t>(state.max_iterations);
   const size_t k = 257;
   const Bytes challenge(32, 0x22);
+  // Counters continue across repetitions (--benchmark_repetitions) of the same store.
+  static uint32_t rounds_done[2] = {0, 0};
+  const uint32_t base = rounds_done[relaxed ? 1 : 0];
+  rounds_done[relaxed ? 1 : 0] += static_cast<uint32_t>(total / k + 1);
   std::vector<webauthn::AuthenticationResponse> responses;
   std::vector<uint64_t> which;
   for (size_t i = 0; i < total; ++i) {
     const uint64_t idx = (i % k) * 2 + (relaxed ? 1 : 0);
     which.push_back(idx);
     responses.push_back(
-        MakeAssertion(w.key, CredentialId(idx), challenge, static_cast<uint32_t>(i / k + 1)));
+        MakeAssertion(w.key, CredentialId(idx), challenge, base + static_cast<uint32_t>(i / k + 1)));
+  }
+  std::vector<double> us;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& resp = responses[i];
+    us.push_back(TimeUs([&] {
+      uint32_t asserted = 0;
+      bool bs = false;
+      auto r = (*store)->VerifyAndRecordUse(
+          resp.raw_id, 1700000001,
+          [&](const SqliteStore::LoginCredential& cred) -> Result<void> {
+            webauthn::AssertionExpectations exp;
+            exp.challenge = challenge;
+            exp.rp_id = kRpId;
+            exp.origin.origins = {kOrigin};
+            exp.credential_id = cred.id;
+            exp.credential_public_key = cred.public_key;
+            exp.prior_sign_count = cred.sign_count;
+            exp.allow_credentials = {cred.id};
+            KW_ASSIGN_OR_RETURN(webauthn::VerifiedAssertion v, webauthn::VerifyAssertion(resp, exp));
+            asserted = v.sign_count;
+            bs = v.flags.backup_state;
+            return Ok();
+          },
+          [&](const SqliteStore::LoginCredential& cred) {
+            return SqliteStore::AdvanceSignCount(cred.sign_count, asserted, bs);
+          },
+          nullptr);
+      if (!r) {
+        std::fprintf(stderr, "%s\n", r.error().ToString().c_str());
+        Die("login failed");
+      }
+    }));
+    ++i;
+  }
+  Report(state, us);
+}
+
+void BM_StoreTwoTransactions(benchmark::State& state) {
+  World& w = TheWorld();
+  const bool relaxed = state.range(0) != 0;
+  SqliteStore::Options options;
+  options.relaxed_durability = relaxed;
+  auto store = SqliteStore::Open(w.db, options);
+  if (!store) Die("open");
+  // Pre-signed assertions (signing is not timed): credential i % k, counter = round.
+  const size_t total = static_cast<size_t>(state.max_iterations);
+  const size_t k = 257;
+  const Bytes challenge(32, 0x22);
+  // Counters continue across repetitions (--benchmark_repetitions) of the same store.
+  static uint32_t rounds_done_two[2] = {0, 0};
+  const uint32_t base = rounds_done_two[relaxed ? 1 : 0];
+  rounds_done_two[relaxed ? 1 : 0] += static_cast<uint32_t>(total / k + 1);
+  std::vector<webauthn::AuthenticationResponse> responses;
+  std::vector<uint64_t> which;
+  for (size_t i = 0; i < total; ++i) {
+    const uint64_t idx = w.n / 4 * 2 + (i % k) * 2 + (relaxed ? 1 : 0);
+    which.push_back(idx);
+    responses.push_back(
+        MakeAssertion(w.key, CredentialId(idx), challenge, base + static_cast<uint32_t>(i / k + 1)));
   }
   std::vector<double> us;
   size_t i = 0;
@@ -303,7 +367,8 @@ void BM_FacadeFinishLogin(benchmark::State& state) {
   auto auth = Authenticator::Open(config);
   if (!auth) Die("open facade");
   std::vector<double> us;
-  uint64_t i = 0;
+  static uint64_t done[2] = {0, 0};
+  uint64_t& i = done[relaxed ? 1 : 0];
   // Credentials far from those the store benchmark used, so counters start at 0.
   for (auto _ : state) {
     state.PauseTiming();
@@ -331,6 +396,7 @@ void BM_FacadeFinishLogin(benchmark::State& state) {
 BENCHMARK(BM_VerifyAssertionBare)->Iterations(20000)->Unit(benchmark::kMicrosecond);
 // Arg 0: synchronous=FULL (default, fsync per commit); 1: relaxed durability (NORMAL).
 BENCHMARK(BM_StoreLookupVerifyCas)->Arg(0)->Arg(1)->Iterations(5000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_StoreTwoTransactions)->Arg(1)->Iterations(5000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FacadeFinishLogin)->Arg(0)->Arg(1)->Iterations(3000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
