@@ -2,7 +2,9 @@
 //
 // Concurrency: WAL mode (readers never block the writer), busy_timeout 10 s, every write in a
 // BEGIN IMMEDIATE transaction (the write lock is taken up front, so two processes never deadlock
-// upgrading a read lock). One connection per SqliteStore, serialized by a mutex; several
+// upgrading a read lock) except VerifyAndRecordUse's first attempt, which reads under a deferred
+// BEGIN and upgrades: in WAL mode a refused upgrade fails at once (no wait, so no deadlock) and
+// the attempt is retried under BEGIN IMMEDIATE. One connection per SqliteStore, serialized by a mutex; several
 // SqliteStore objects (threads or processes) may open the same file.
 //
 // Durability: synchronous=FULL: a transaction that returned is on disk; a killed process leaves
@@ -112,7 +114,9 @@ class SqliteStore final : public CredentialStore {
   // read under BEGIN IMMEDIATE (waiting for the lock like every write): `decide` runs again on the
   // counter as it now is, `verify` only if the public key, algorithm or kind read differ. So of
   // two racing logins with the same assertion at most one passes, as with RecordUse.
-  // The callbacks run under this store's lock: they must not call into this store.
+  // The callbacks run under this store's lock: they must not call into this store, and threads
+  // sharing one SqliteStore verify one at a time (threads that log in at once should each open
+  // their own SqliteStore: one connection each, as separate processes do).
   // Returns the credential as read for the successful attempt (sign_count: before the update).
   // Errors: kNotFound, verify's and decide's own (nothing written), kStoreConflict, kStoreBusy.
   Result<LoginCredential> VerifyAndRecordUse(ByteSpan credential_id, int64_t used_at,
