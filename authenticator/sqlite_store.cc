@@ -538,9 +538,11 @@ Result<SqliteStore::LoginCredential> SqliteStore::GetLoginCredentialLocked(ByteS
   return c;
 }
 
-Result<SqliteStore::LoginCredential> SqliteStore::VerifyAndRecordUse(
-    ByteSpan credential_id, int64_t used_at, const LoginVerifier& verify,
-    const LoginDecider& decide, const AuditEvent* audit) {
+Result<SqliteStore::LoginCredential> SqliteStore::VerifyAndRecordUse(ByteSpan credential_id,
+                                                                     int64_t used_at,
+                                                                     const LoginVerifier& verify,
+                                                                     const LoginDecider& decide,
+                                                                     const AuditEvent* audit) {
   std::lock_guard lock(mu_);
   // What `verify` accepted: a re-read with the same key material needs no second verification.
   std::optional<LoginCredential> verified;
@@ -558,8 +560,8 @@ Result<SqliteStore::LoginCredential> SqliteStore::VerifyAndRecordUse(
       verified = c;
     }
     KW_ASSIGN_OR_RETURN(CredentialUse use, decide(c));
-    auto cas = CasSignCountLocked(credential_id, c.sign_count, use.new_sign_count,
-                                  use.backup_state, used_at);
+    auto cas = CasSignCountLocked(credential_id, c.sign_count, use.new_sign_count, use.backup_state,
+                                  used_at);
     if (!cas) {
       // The snapshot is stale or another connection is writing: read again under the write lock.
       if (optimistic && cas.error().code == ErrorCode::kStoreBusy) continue;
@@ -571,9 +573,8 @@ Result<SqliteStore::LoginCredential> SqliteStore::VerifyAndRecordUse(
   }
 }
 
-Result<SqliteStore::CredentialUse> SqliteStore::AdvanceSignCount(uint32_t stored,
-                                                                uint32_t asserted,
-                                                                bool backup_state) {
+Result<SqliteStore::CredentialUse> SqliteStore::AdvanceSignCount(uint32_t stored, uint32_t asserted,
+                                                                 bool backup_state) {
   if ((asserted != 0 || stored != 0) && asserted <= stored) {
     return Fail(ErrorCode::kSignCountRegression,
                 "signCount " + std::to_string(asserted) + " <= stored " + std::to_string(stored));

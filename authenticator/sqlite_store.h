@@ -4,8 +4,8 @@
 // BEGIN IMMEDIATE transaction (the write lock is taken up front, so two processes never deadlock
 // upgrading a read lock) except VerifyAndRecordUse's first attempt, which reads under a deferred
 // BEGIN and upgrades: in WAL mode a refused upgrade fails at once (no wait, so no deadlock) and
-// the attempt is retried under BEGIN IMMEDIATE. One connection per SqliteStore, serialized by a mutex; several
-// SqliteStore objects (threads or processes) may open the same file.
+// the attempt is retried under BEGIN IMMEDIATE. One connection per SqliteStore, serialized by a
+// mutex; several SqliteStore objects (threads or processes) may open the same file.
 //
 // Durability: synchronous=FULL: a transaction that returned is on disk; a killed process leaves
 // either the whole transaction or none of it (SQLite's WAL recovery).

@@ -28,14 +28,13 @@
 #include <benchmark/benchmark.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-
-#include <unistd.h>
 
 #include "authenticator/sqlite_store.h"
 #include "bench/bench_report.h"
@@ -280,8 +279,8 @@ void BM_StoreLookupVerifyCas(benchmark::State& state) {
   for (size_t i = 0; i < total; ++i) {
     const uint64_t idx = (i % k) * 2 + (relaxed ? 1 : 0);
     which.push_back(idx);
-    responses.push_back(
-        MakeAssertion(w.key, CredentialId(idx), challenge, base + static_cast<uint32_t>(i / k + 1)));
+    responses.push_back(MakeAssertion(w.key, CredentialId(idx), challenge,
+                                      base + static_cast<uint32_t>(i / k + 1)));
   }
   std::vector<double> us;
   size_t i = 0;
@@ -301,7 +300,8 @@ void BM_StoreLookupVerifyCas(benchmark::State& state) {
             exp.credential_public_key = cred.public_key;
             exp.prior_sign_count = cred.sign_count;
             exp.allow_credentials = {cred.id};
-            KW_ASSIGN_OR_RETURN(webauthn::VerifiedAssertion v, webauthn::VerifyAssertion(resp, exp));
+            KW_ASSIGN_OR_RETURN(webauthn::VerifiedAssertion v,
+                                webauthn::VerifyAssertion(resp, exp));
             asserted = v.sign_count;
             bs = v.flags.backup_state;
             return Ok();
@@ -341,8 +341,8 @@ void BM_StoreTwoTransactions(benchmark::State& state) {
     // Credentials from n/4 on: apart from the other benchmarks' (their counters differ).
     const uint64_t idx = w.n / 8 * 2 + (i % k) * 2 + (relaxed ? 1 : 0);
     which.push_back(idx);
-    responses.push_back(
-        MakeAssertion(w.key, CredentialId(idx), challenge, base + static_cast<uint32_t>(i / k + 1)));
+    responses.push_back(MakeAssertion(w.key, CredentialId(idx), challenge,
+                                      base + static_cast<uint32_t>(i / k + 1)));
   }
   std::vector<double> us;
   size_t i = 0;

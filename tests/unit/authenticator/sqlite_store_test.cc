@@ -10,9 +10,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "authenticator/audit_chain.h"
