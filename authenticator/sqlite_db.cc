@@ -120,11 +120,16 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool c
   KW_TRY(db->Exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   KW_TRY(db->Exec("PRAGMA foreign_keys=ON"));
   KW_TRY(db->Exec("PRAGMA secure_delete=ON"));
+  if (sqlite3_prepare_v3(raw, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &db->rollback_, nullptr) !=
+      SQLITE_OK) {
+    return Fail(SqliteError(sqlite3_extended_errcode(raw), "prepare ROLLBACK"));
+  }
   return db;
 }
 
 SqliteDb::~SqliteDb() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_finalize(rollback_);
   sqlite3_close_v2(db_);
 }
 
@@ -155,11 +160,21 @@ Result<void> SqliteDb::BeginImmediate() {
   KW_ASSIGN_OR_RETURN(Statement s, Prepare("BEGIN IMMEDIATE"));
   return s.Run();
 }
+Result<void> SqliteDb::BeginDeferred() {
+  KW_ASSIGN_OR_RETURN(Statement s, Prepare("BEGIN"));
+  return s.Run();
+}
 Result<void> SqliteDb::Commit() {
   KW_ASSIGN_OR_RETURN(Statement s, Prepare("COMMIT"));
   return s.Run();
 }
 void SqliteDb::Rollback() noexcept {
+  if (sqlite3_get_autocommit(db_) != 0) return;
+  if (rollback_ != nullptr) {
+    sqlite3_step(rollback_);
+    sqlite3_reset(rollback_);
+  }
+  // Still open (the prepared ROLLBACK was refused): the uncached way.
   if (sqlite3_get_autocommit(db_) == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 

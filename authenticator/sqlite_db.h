@@ -7,6 +7,8 @@
 //    and secure_delete on (erased personal data is overwritten, not left in free pages).
 //  - Statements come from a cache keyed by their SQL text; a Statement handle resets and clears
 //    its bindings when it goes out of scope, so a cached statement never holds a read lock.
+//    BEGIN, BEGIN IMMEDIATE, COMMIT and ROLLBACK are cached statements too (a login runs them
+//    every time; sqlite3_exec would compile them each time).
 //  - Not thread-safe by itself: the owner serializes access (SqliteStore holds a mutex).
 //
 // Error mapping (Error::native = SQLite extended result code):
@@ -77,7 +79,13 @@ class SqliteDb {
   int Changes() const;
 
   Result<void> BeginImmediate();
+  // A deferred BEGIN: the first read takes a snapshot, the first write then asks for the write
+  // lock; kStoreBusy (native SQLITE_BUSY_SNAPSHOT) when another connection committed after the
+  // snapshot was taken, or SQLITE_BUSY when one holds the write lock (no busy wait for an
+  // upgrade: waiting could not make the snapshot current).
+  Result<void> BeginDeferred();
   Result<void> Commit();
+  // Ends the open transaction (if any) without committing.
   void Rollback() noexcept;
 
   sqlite3* raw() const { return db_; }
@@ -85,6 +93,7 @@ class SqliteDb {
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  sqlite3_stmt* rollback_ = nullptr;  // prepared at Open: Rollback() must not fail or allocate
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
 };
 

@@ -517,6 +517,71 @@ Result<void> SqliteStore::CasSignCountLocked(ByteSpan credential_id, uint32_t ex
   return Fail(ErrorCode::kStoreConflict, "sign count changed concurrently");
 }
 
+Result<SqliteStore::LoginCredential> SqliteStore::GetLoginCredentialLocked(ByteSpan credential_id) {
+  KW_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("SELECT principal_id, kind, public_key, alg, sign_count, "
+                                   "backup_eligible, backup_state FROM credentials WHERE id=?"));
+  s.Bind(1, credential_id);
+  KW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kNotFound, "no such credential");
+  LoginCredential c;
+  c.id = ToBytes(credential_id);
+  c.principal_id = s.Text(0);
+  auto kind = CredentialKindFromName(s.Text(1));
+  if (!kind) return Fail(ErrorCode::kStoreCorrupt, "unknown credential kind in the store");
+  c.kind = *kind;
+  c.public_key = s.Blob(2);
+  c.alg = s.Int(3);
+  c.sign_count = static_cast<uint32_t>(s.Int(4));
+  c.backup_eligible = s.Int(5) != 0;
+  c.backup_state = s.Int(6) != 0;
+  return c;
+}
+
+Result<SqliteStore::LoginCredential> SqliteStore::VerifyAndRecordUse(ByteSpan credential_id,
+                                                                     int64_t used_at,
+                                                                     const LoginVerifier& verify,
+                                                                     const LoginDecider& decide,
+                                                                     const AuditEvent* audit) {
+  std::lock_guard lock(mu_);
+  // What `verify` accepted: a re-read with the same key material needs no second verification.
+  std::optional<LoginCredential> verified;
+  for (int attempt = 0;; ++attempt) {
+    const bool optimistic = attempt == 0;
+    KW_TRY(optimistic ? db_->BeginDeferred() : db_->BeginImmediate());
+    struct EndTx {
+      SqliteDb* db;
+      ~EndTx() { db->Rollback(); }  // no-op after a commit
+    } end_tx{db_.get()};
+    KW_ASSIGN_OR_RETURN(LoginCredential c, GetLoginCredentialLocked(credential_id));
+    if (!verified || verified->public_key != c.public_key || verified->alg != c.alg ||
+        verified->kind != c.kind) {
+      KW_TRY(verify(c));
+      verified = c;
+    }
+    KW_ASSIGN_OR_RETURN(CredentialUse use, decide(c));
+    auto cas = CasSignCountLocked(credential_id, c.sign_count, use.new_sign_count, use.backup_state,
+                                  used_at);
+    if (!cas) {
+      // The snapshot is stale or another connection is writing: read again under the write lock.
+      if (optimistic && cas.error().code == ErrorCode::kStoreBusy) continue;
+      return Fail(cas.error());
+    }
+    if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
+    KW_TRY(db_->Commit());
+    return c;
+  }
+}
+
+Result<SqliteStore::CredentialUse> SqliteStore::AdvanceSignCount(uint32_t stored, uint32_t asserted,
+                                                                 bool backup_state) {
+  if ((asserted != 0 || stored != 0) && asserted <= stored) {
+    return Fail(ErrorCode::kSignCountRegression,
+                "signCount " + std::to_string(asserted) + " <= stored " + std::to_string(stored));
+  }
+  return CredentialUse{asserted, backup_state};
+}
+
 Result<void> SqliteStore::RecordUse(ByteSpan credential_id, uint32_t expected_sign_count,
                                     uint32_t new_sign_count, bool backup_state, int64_t used_at,
                                     const AuditEvent* audit) {

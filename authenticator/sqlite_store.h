@@ -2,8 +2,10 @@
 //
 // Concurrency: WAL mode (readers never block the writer), busy_timeout 10 s, every write in a
 // BEGIN IMMEDIATE transaction (the write lock is taken up front, so two processes never deadlock
-// upgrading a read lock). One connection per SqliteStore, serialized by a mutex; several
-// SqliteStore objects (threads or processes) may open the same file.
+// upgrading a read lock) except VerifyAndRecordUse's first attempt, which reads under a deferred
+// BEGIN and upgrades: in WAL mode a refused upgrade fails at once (no wait, so no deadlock) and
+// the attempt is retried under BEGIN IMMEDIATE. One connection per SqliteStore, serialized by a
+// mutex; several SqliteStore objects (threads or processes) may open the same file.
 //
 // Durability: synchronous=FULL: a transaction that returned is on disk; a killed process leaves
 // either the whole transaction or none of it (SQLite's WAL recovery).
@@ -19,6 +21,7 @@
 #ifndef KEYWARD_AUTHENTICATOR_SQLITE_STORE_H_
 #define KEYWARD_AUTHENTICATOR_SQLITE_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -83,6 +86,47 @@ class SqliteStore final : public CredentialStore {
   Result<AuditVerification> VerifyAuditChain() override;
   std::string Pseudonym(std::string_view principal_id) const override;
 
+  // The columns of a credential that verifying an assertion and deciding its counter read: no
+  // certificate, attestation text, transports or nickname.
+  struct LoginCredential {
+    Bytes id;
+    std::string principal_id;
+    CredentialKind kind = CredentialKind::kPasskey;
+    Bytes public_key;
+    int64_t alg = 0;
+    uint32_t sign_count = 0;
+    bool backup_eligible = false;
+    bool backup_state = false;
+  };
+  // What a login decided to store for a credential it verified.
+  struct CredentialUse {
+    uint32_t new_sign_count = 0;
+    bool backup_state = false;
+  };
+  using LoginVerifier = std::function<Result<void>(const LoginCredential&)>;
+  using LoginDecider = std::function<Result<CredentialUse>(const LoginCredential&)>;
+  // A login's store work in ONE optimistic transaction (a deferred BEGIN): read the credential's
+  // login columns, `verify` them (the signature; no write lock is held meanwhile, so other
+  // processes keep writing), `decide` what to store against the counter just read, then
+  // compare-and-set the counter (and BS, last_used_at = used_at), append `audit`, commit.
+  // Another connection committing between the read and the write (SQLITE_BUSY_SNAPSHOT), or
+  // holding the write lock at that moment, rolls the attempt back; it is retried once from the
+  // read under BEGIN IMMEDIATE (waiting for the lock like every write): `decide` runs again on the
+  // counter as it now is, `verify` only if the public key, algorithm or kind read differ. So of
+  // two racing logins with the same assertion at most one passes, as with RecordUse.
+  // The callbacks run under this store's lock: they must not call into this store, and threads
+  // sharing one SqliteStore verify one at a time (threads that log in at once should each open
+  // their own SqliteStore: one connection each, as separate processes do).
+  // Returns the credential as read for the successful attempt (sign_count: before the update).
+  // Errors: kNotFound, verify's and decide's own (nothing written), kStoreConflict, kStoreBusy.
+  Result<LoginCredential> VerifyAndRecordUse(ByteSpan credential_id, int64_t used_at,
+                                             const LoginVerifier& verify,
+                                             const LoginDecider& decide, const AuditEvent* audit);
+  // The WebAuthn counter rule as a decider's answer: the asserted counter must exceed the stored
+  // one unless both are 0 (an authenticator without a counter); else kSignCountRegression.
+  static Result<CredentialUse> AdvanceSignCount(uint32_t stored, uint32_t asserted,
+                                                bool backup_state);
+
   // Bulk loading for benchmarks and imports: one transaction, one prepared insert, no audit.
   Result<void> BulkAddPrincipals(std::span<const Principal> principals);
   Result<void> BulkAddCredentials(std::span<const Credential> credentials);
@@ -97,6 +141,7 @@ class SqliteStore final : public CredentialStore {
   Result<void> InsertPrincipalLocked(const Principal& p);
   Result<Principal> GetPrincipalLocked(std::string_view id);
   Result<Credential> GetCredentialLocked(ByteSpan credential_id);
+  Result<LoginCredential> GetLoginCredentialLocked(ByteSpan credential_id);
   Result<std::vector<Credential>> ListCredentialsLocked(std::string_view principal_id);
   Result<ChallengeRecord> PeekChallengeLocked(ByteSpan challenge, std::string_view purpose,
                                               int64_t now);

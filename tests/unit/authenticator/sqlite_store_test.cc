@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "authenticator/audit_chain.h"
@@ -230,6 +232,242 @@ TEST_F(StoreTest, RacingSignCountProcesses) {
     }
     close(gate[0]);
     close(gate[1]);  // both children start
+    int codes[2];
+    for (int i = 0; i < 2; ++i) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
+      ASSERT_TRUE(WIFEXITED(status));
+      codes[i] = WEXITSTATUS(status);
+    }
+    EXPECT_EQ(std::min(codes[0], codes[1]), 0) << "round " << round;
+    EXPECT_EQ(std::max(codes[0], codes[1]), 1) << "round " << round;
+  }
+  EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 10u);
+}
+
+// ---- VerifyAndRecordUse: one optimistic transaction per login ----
+
+// Counts the callbacks; `verify` runs `during_verify` once, on its first call, while the login's
+// read snapshot is open (another connection writing between the read and the write).
+struct LoginProbe {
+  int verifies = 0;
+  int decides = 0;
+  std::vector<uint32_t> counts_decided_on;
+  std::function<void()> during_verify;
+  uint32_t asserted = 0;
+  Result<void> verify_result = Ok();
+
+  SqliteStore::LoginVerifier Verifier() {
+    return [this](const SqliteStore::LoginCredential&) -> Result<void> {
+      ++verifies;
+      if (during_verify) {
+        auto f = std::move(during_verify);
+        during_verify = nullptr;
+        f();
+      }
+      return verify_result;
+    };
+  }
+  SqliteStore::LoginDecider Decider() {
+    return [this](const SqliteStore::LoginCredential& c) {
+      ++decides;
+      counts_decided_on.push_back(c.sign_count);
+      return SqliteStore::AdvanceSignCount(c.sign_count, asserted, true);
+    };
+  }
+};
+
+TEST_F(StoreTest, VerifyAndRecordUseReadsVerifiesAndAdvancesInOneTransaction) {
+  Credential c = MakeCredential(alice_.id, 5);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  LoginProbe probe;
+  probe.asserted = 9;
+  AuditEvent ev = Event("login", alice_.id);
+  auto r = store_->VerifyAndRecordUse(c.id, 1700000200, probe.Verifier(), probe.Decider(), &ev);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->id, c.id);
+  EXPECT_EQ(r->principal_id, c.principal_id);
+  EXPECT_EQ(r->kind, c.kind);
+  EXPECT_EQ(r->public_key, c.public_key);
+  EXPECT_EQ(r->alg, c.alg);
+  EXPECT_EQ(r->sign_count, 5u);  // as read, before the update
+  EXPECT_EQ(r->backup_eligible, c.backup_eligible);
+  EXPECT_EQ(probe.verifies, 1);
+  EXPECT_EQ(probe.decides, 1);
+  auto got = store_->GetCredential(c.id);
+  EXPECT_EQ(got->sign_count, 9u);
+  EXPECT_TRUE(got->backup_state);
+  EXPECT_EQ(got->last_used_at, 1700000200);
+  EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);  // principal_created + the login
+}
+
+TEST_F(StoreTest, VerifyAndRecordUseRejectionWritesNothing) {
+  Credential c = MakeCredential(alice_.id, 5);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  AuditEvent ev = Event("login", alice_.id);
+  {
+    LoginProbe probe;
+    probe.asserted = 5;  // not above the stored 5
+    auto r = store_->VerifyAndRecordUse(c.id, 1, probe.Verifier(), probe.Decider(), &ev);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kSignCountRegression);
+  }
+  {
+    LoginProbe probe;
+    probe.asserted = 6;
+    probe.verify_result = Fail(ErrorCode::kAssertionSignatureInvalid, "bad signature");
+    auto r = store_->VerifyAndRecordUse(c.id, 1, probe.Verifier(), probe.Decider(), &ev);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kAssertionSignatureInvalid);
+    EXPECT_EQ(probe.decides, 0);
+  }
+  {
+    LoginProbe probe;
+    auto r = store_->VerifyAndRecordUse(Bytes{1, 2, 3}, 1, probe.Verifier(), probe.Decider(), &ev);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(probe.verifies, 0);
+  }
+  auto got = store_->GetCredential(c.id);
+  EXPECT_EQ(got->sign_count, 5u);
+  EXPECT_EQ(got->last_used_at, c.last_used_at);
+  EXPECT_EQ(store_->VerifyAuditChain()->records, 1u);  // only principal_created
+  // The store is usable afterwards (no transaction left open).
+  ASSERT_TRUE(store_->RecordUse(c.id, 5, 6, false, 2, nullptr));
+}
+
+// Another connection commits an unrelated change between the login's read and its write: the
+// write finds its snapshot stale (SQLITE_BUSY_SNAPSHOT); the login reads again and succeeds
+// without verifying the signature a second time.
+TEST_F(StoreTest, VerifyAndRecordUseRetriesAStaleSnapshotWithoutReverifying) {
+  Credential c = MakeCredential(alice_.id, 5);
+  Credential other = MakeCredential(alice_.id, 8);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  ASSERT_TRUE(store_->AddCredential(other, nullptr));
+  auto second = OpenOrDie(path_);
+  LoginProbe probe;
+  probe.asserted = 6;
+  probe.during_verify = [&] { ASSERT_TRUE(second->RecordUse(other.id, 8, 9, false, 3, nullptr)); };
+  auto r = store_->VerifyAndRecordUse(c.id, 4, probe.Verifier(), probe.Decider(), nullptr);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(probe.verifies, 1);
+  EXPECT_EQ(probe.decides, 2);  // the stale attempt and the retry
+  EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 6u);
+  EXPECT_EQ(store_->GetCredential(other.id)->sign_count, 9u);
+}
+
+// A racing login with the same assertion commits between this login's read and write: the retry
+// reads the winner's counter and the decision refuses; the winner's counter stays.
+TEST_F(StoreTest, VerifyAndRecordUseRetrySeesTheRacingLoginsCounter) {
+  Credential c = MakeCredential(alice_.id, 5);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  auto second = OpenOrDie(path_);
+  LoginProbe probe;
+  probe.asserted = 6;
+  probe.during_verify = [&] { ASSERT_TRUE(second->RecordUse(c.id, 5, 6, false, 3, nullptr)); };
+  auto r = store_->VerifyAndRecordUse(c.id, 4, probe.Verifier(), probe.Decider(), nullptr);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kSignCountRegression);
+  EXPECT_EQ(probe.counts_decided_on, (std::vector<uint32_t>{5, 6}));
+  auto got = store_->GetCredential(c.id);
+  EXPECT_EQ(got->sign_count, 6u);
+  EXPECT_EQ(got->last_used_at, 3);
+}
+
+// The credential was replaced (same id, another key) between the read and the write: the retry
+// verifies again, against the key now stored.
+TEST_F(StoreTest, VerifyAndRecordUseReverifiesWhenTheKeyChanged) {
+  Credential c = MakeCredential(alice_.id, 5);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  auto second = OpenOrDie(path_);
+  Credential replaced = c;
+  replaced.public_key.back() ^= 0xff;
+  replaced.sign_count = 0;
+  LoginProbe probe;
+  probe.asserted = 6;
+  probe.during_verify = [&] {
+    ASSERT_TRUE(second->RemoveCredential(c.id, nullptr));
+    ASSERT_TRUE(second->AddCredential(replaced, nullptr));
+  };
+  auto r = store_->VerifyAndRecordUse(c.id, 4, probe.Verifier(), probe.Decider(), nullptr);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(probe.verifies, 2);
+  EXPECT_EQ(r->public_key, replaced.public_key);
+  EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 6u);
+}
+
+// Another connection holds the write lock when the login wants to write: the upgrade fails at
+// once (no busy wait on a read snapshot); the retry waits for the lock under BEGIN IMMEDIATE.
+TEST_F(StoreTest, VerifyAndRecordUseWaitsForAWriterOnRetry) {
+  Credential c = MakeCredential(alice_.id, 5);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &holder), SQLITE_OK);
+  std::thread releaser;
+  LoginProbe probe;
+  probe.asserted = 6;
+  probe.during_verify = [&] {
+    ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    releaser = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+    });
+  };
+  auto r = store_->VerifyAndRecordUse(c.id, 4, probe.Verifier(), probe.Decider(), nullptr);
+  releaser.join();
+  sqlite3_close(holder);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(probe.verifies, 1);
+  EXPECT_EQ(probe.decides, 2);
+  EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 6u);
+}
+
+// Two processes log in with the same assertion at once (both read the counter before either
+// writes: verification waits until both have read); exactly one passes. Exit status 0 = won,
+// 1 = refused by the counter (regression or conflict), 2 = other.
+TEST_F(StoreTest, VerifyAndRecordUseRacingProcesses) {
+  Credential c = MakeCredential(alice_.id, 0);
+  ASSERT_TRUE(store_->AddCredential(c, nullptr));
+  for (uint32_t round = 0; round < 10; ++round) {
+    int gate[2];
+    int arrived[2];
+    ASSERT_EQ(pipe(gate), 0);
+    ASSERT_EQ(pipe(arrived), 0);
+    pid_t pids[2];
+    for (pid_t& pid : pids) {
+      pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        close(gate[1]);
+        close(arrived[0]);
+        auto s = SqliteStore::Open(path_);
+        if (!s) _exit(3);
+        bool first = true;
+        auto verify = [&](const SqliteStore::LoginCredential&) -> Result<void> {
+          if (first) {
+            first = false;
+            (void)!write(arrived[1], "x", 1);  // I have read the counter
+            char b;
+            (void)!read(gate[0], &b, 1);  // released once both have read
+          }
+          return Ok();
+        };
+        auto decide = [&](const SqliteStore::LoginCredential& cred) {
+          return SqliteStore::AdvanceSignCount(cred.sign_count, round + 1, false);
+        };
+        auto r = (*s)->VerifyAndRecordUse(c.id, 1, verify, decide, nullptr);
+        if (r) _exit(0);
+        const ErrorCode code = r.error().code;
+        _exit(code == ErrorCode::kSignCountRegression || code == ErrorCode::kStoreConflict ? 1 : 2);
+      }
+    }
+    close(gate[0]);
+    close(arrived[1]);
+    char b[2];
+    ASSERT_EQ(read(arrived[0], &b[0], 1), 1);
+    ASSERT_EQ(read(arrived[0], &b[1], 1), 1);
+    close(arrived[0]);
+    close(gate[1]);  // both children hold a snapshot with the same counter: let them write
     int codes[2];
     for (int i = 0; i < 2; ++i) {
       int status = 0;
