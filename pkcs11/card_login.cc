@@ -196,7 +196,11 @@ Result<LoginResult> CardLogin(const CardLoginOptions& options, std::span<const u
   LoginVerifier verifier(std::move(policy), std::move(rules),
                          std::make_shared<ChallengeRegistry>());
   CardLoginRequest req;
-  req.module_path = options.module_path;
+  KW_ASSIGN_OR_RETURN(req.module_path, ModuleForToken(options.module_path, options.token));
+  if (req.module_path.empty()) {
+    return Fail(ErrorCode::kPkcs11ModuleLoadFailed,
+                "no PKCS#11 module: give one, or module-path / module-name in the token URI");
+  }
   KW_ASSIGN_OR_RETURN(req.token, ParseTokenSelector(options.token));
   req.pin = SecretBytes(pin);
   req.use_protected_path = options.use_protected_path;

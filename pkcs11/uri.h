@@ -1,8 +1,9 @@
 // PKCS#11 URIs (RFC 7512), the subset keyward selects tokens and objects by:
 //   pkcs11:token=<label>;manufacturer=..;model=..;serial=..;object=<label>;id=%01%02;type=cert
 // Path attributes `library-*`, `slot-*` and vendor `x-*` are accepted and ignored; query
-// attributes `module-path` and `module-name` are kept; `pin-value` and `pin-source` are REFUSED
-// (kPkcs11UriInvalid) so a PIN never travels in a URI, and the value is never echoed.
+// attributes `module-path` and `module-name` are kept (ModuleForToken loads by them);
+// `pin-value` and `pin-source` are REFUSED (kPkcs11UriInvalid) so a PIN never travels in a URI,
+// and the value is never echoed.
 //
 // Invariants: values are percent-decoded; an attribute given twice, an unknown non-vendor
 // attribute, a malformed escape or an unknown `type` is kPkcs11UriInvalid.

@@ -70,7 +70,8 @@ enum class OcspFailurePolicy {
 };
 
 struct CardLoginOptions {
-  // e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so, or a p11-kit module name (opensc-pkcs11)
+  // e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so, or a p11-kit module name (opensc-pkcs11);
+  // empty: the module-path / module-name of a `token` URI (ModuleForToken).
   std::string module_path;
   // Token selection: a label, or a "pkcs11:" URI (token=, serial=, manufacturer=, model=). Empty:
   // the only token present.
@@ -123,6 +124,15 @@ struct RegisteredModule {
 // that takes a `module_path` also accepts such a name (a value without '/').
 std::vector<RegisteredModule> RegisteredModules();
 
+// The module to load for `token` (a label or a "pkcs11:" URI): `module` (a file or p11-kit name)
+// when given; otherwise the URI's module-path, or its module-name (RFC 7512 §2.4: the library's
+// name without path, "lib" prefix or ".so", or a p11-kit registration name, case-insensitive;
+// looked up among the p11-kit registrations, or in module-path when that is a directory); else ""
+// (the caller decides: every registered module, or an error). Errors: kPkcs11UriInvalid (a
+// malformed URI; a URI naming a different module than `module`; a directory module-path without
+// module-name), kPkcs11ModuleLoadFailed (module-name matches nothing).
+Result<std::string> ModuleForToken(const std::string& module, const std::string& token);
+
 Result<std::vector<TokenSummary>> ListModuleTokens(const std::string& module_path);
 Result<std::vector<TokenCertificateSummary>> ListTokenCertificates(const std::string& module_path,
                                                                    const std::string& token);
@@ -132,6 +142,7 @@ struct TokenEvent {
   std::string slot_description;
   bool token_present = false;  // after the event: true for an insertion
   TokenSummary token;          // when token_present
+  bool already = false;        // WaitFor: the state asked for held when the wait began
 };
 
 // Waits for token insertions and removals with a deadline. Keeps the module initialised between
@@ -147,6 +158,12 @@ class TokenWatcher {
   ~TokenWatcher();
 
   Result<TokenEvent> Wait(std::chrono::milliseconds timeout);
+  // Waits until a token matching `token` (a label or "pkcs11:" URI; empty: any token) is present
+  // (`present`), or until none is (!present), for at most `timeout`; returns at once (already)
+  // when that holds already. For a removal the event names the slot the token was last seen in.
+  // Errors: kTimeout, kPkcs11UriInvalid, the module's errors.
+  Result<TokenEvent> WaitFor(const std::string& token, bool present,
+                             std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

@@ -65,7 +65,8 @@ int Run(LoginOptions& o) {
     const Error& e = result.error();
     if (o.json && (e.code == ErrorCode::kPinIncorrect || e.code == ErrorCode::kPinBlocked)) {
       nlohmann::json j = ErrorJson(e);
-      if (auto tokens = pkcs11::ListModuleTokens(o.login.module_path)) {
+      auto module = pkcs11::ModuleForToken(o.login.module_path, o.login.token);
+      if (auto tokens = pkcs11::ListModuleTokens(module ? *module : o.login.module_path)) {
         for (const auto& t : *tokens) {
           if (o.login.token.empty() || t.label == o.login.token) {
             j["pin"] = {{"count_low", t.pin_count_low},
@@ -95,8 +96,9 @@ card::CardSubcommand MakeCardLogin(CLI::App& card_app) {
   auto o = std::make_shared<LoginOptions>();
   CLI::App* app = card_app.add_subcommand(
       "login", "Certificate login with a smart card / PKCS#11 token (challenge, chain, mapping)");
-  app->add_option("--module", o->login.module_path, "PKCS#11 module file or p11-kit module name")
-      ->required();
+  app->add_option("--module", o->login.module_path,
+                  "PKCS#11 module file or p11-kit module name (or module-path / module-name in "
+                  "the --token URI)");
   app->add_option("--token", o->login.token, "Token label or pkcs11: URI");
   app->add_option("--ca", o->login.ca_files, "Trusted CA certificates (PEM/DER), repeatable")
       ->required();

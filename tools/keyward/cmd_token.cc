@@ -1,5 +1,7 @@
-// `keyward token modules`, `keyward token list` and `keyward token certs`: what any PKCS#11
-// module shows. `--module` takes a file path or the name of a module registered with p11-kit.
+// `keyward token modules`, `keyward token list`, `keyward token certs` and `keyward token wait`:
+// what any PKCS#11 module shows. `--module` takes a file path or the name of a module registered
+// with p11-kit; a `--token` pkcs11: URI may name the module instead (module-path, module-name).
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -14,17 +16,28 @@ struct TokenOptions {
   std::string module;
   std::string token;
   bool json = false;
+  bool removed = false;  // wait: for the token to go
+  int timeout_seconds = 30;
 };
 
-// The modules to look at: --module (a path, or a p11-kit name), else every registered module.
-std::vector<pkcs11::RegisteredModule> Modules(const TokenOptions& o) {
-  if (o.module.empty()) return pkcs11::RegisteredModules();
-  if (o.module.find('/') == std::string::npos) {
+// The modules to look at: --module (a path, or a p11-kit name) or the one the --token URI names,
+// else every registered module; kPkcs11ModuleLoadFailed when that leaves none.
+Result<std::vector<pkcs11::RegisteredModule>> Modules(const TokenOptions& o) {
+  KW_ASSIGN_OR_RETURN(std::string module, pkcs11::ModuleForToken(o.module, o.token));
+  std::vector<pkcs11::RegisteredModule> out;
+  if (module.empty()) {
+    out = pkcs11::RegisteredModules();
+  } else if (module.find('/') == std::string::npos) {
     for (auto& m : pkcs11::RegisteredModules()) {
-      if (m.name == o.module) return {m};
+      if (m.name == module) out = {m};
     }
   }
-  return {{"", o.module}};
+  if (!module.empty() && out.empty()) out = {{"", module}};
+  if (out.empty()) {
+    return Fail(ErrorCode::kPkcs11ModuleLoadFailed,
+                "no --module given and p11-kit has no registered module");
+  }
+  return out;
 }
 
 void Describe(nlohmann::json& j, const pkcs11::RegisteredModule& m) {
@@ -45,12 +58,8 @@ int RunModules(const TokenOptions& o) {
 int RunList(const TokenOptions& o) {
   nlohmann::json out = nlohmann::json::array();
   auto modules = Modules(o);
-  if (modules.empty()) {
-    return ReportError(Error{ErrorCode::kPkcs11ModuleLoadFailed, 0,
-                             "no --module given and p11-kit has no registered module"},
-                       o.json);
-  }
-  for (const auto& m : modules) {
+  if (!modules) return ReportError(modules.error(), o.json);
+  for (const auto& m : *modules) {
     auto tokens = pkcs11::ListModuleTokens(m.path);
     if (!tokens) return ReportError(tokens.error(), o.json);
     for (const auto& t : *tokens) {
@@ -76,12 +85,8 @@ int RunList(const TokenOptions& o) {
 int RunCerts(const TokenOptions& o) {
   nlohmann::json out = nlohmann::json::array();
   auto modules = Modules(o);
-  if (modules.empty()) {
-    return ReportError(Error{ErrorCode::kPkcs11ModuleLoadFailed, 0,
-                             "no --module given and p11-kit has no registered module"},
-                       o.json);
-  }
-  for (const auto& m : modules) {
+  if (!modules) return ReportError(modules.error(), o.json);
+  for (const auto& m : *modules) {
     auto certs = pkcs11::ListTokenCertificates(m.path, o.token);
     if (!certs) return ReportError(certs.error(), o.json);
     for (const auto& c : *certs) {
@@ -106,6 +111,36 @@ int RunCerts(const TokenOptions& o) {
   return kExitOk;
 }
 
+// Blocks (bounded) until a matching token is present, or with --removed until none is.
+int RunWait(const TokenOptions& o) {
+  auto modules = Modules(o);
+  if (!modules) return ReportError(modules.error(), o.json);
+  if (modules->size() != 1) {
+    return ReportError(Error{ErrorCode::kInvalidArgument, 0,
+                             "token wait watches one module: give --module or a token URI "
+                             "with module-path / module-name"},
+                       o.json);
+  }
+  const pkcs11::RegisteredModule& m = modules->front();
+  auto watcher = pkcs11::TokenWatcher::Open(m.path);
+  if (!watcher) return ReportError(watcher.error(), o.json);
+  auto ev = watcher->WaitFor(o.token, !o.removed, std::chrono::seconds(o.timeout_seconds));
+  if (!ev) return ReportError(ev.error(), o.json);
+  const char* what = ev->token_present ? (ev->already ? "present" : "inserted")
+                                       : (ev->already ? "absent" : "removed");
+  nlohmann::json j = {{"event", what}, {"slot_id", ev->slot_id}, {"slot", ev->slot_description}};
+  j["token"] = ev->token_present ? ToJson(ev->token) : nlohmann::json(nullptr);
+  Describe(j, m);
+  if (o.json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s: slot %llu (%s)%s%s\n", what, static_cast<unsigned long long>(ev->slot_id),
+                ev->slot_description.c_str(), ev->token_present ? ", token " : "",
+                ev->token_present ? ev->token.label.c_str() : "");
+  }
+  return kExitOk;
+}
+
 Command MakeTokenCommand(CLI::App& root) {
   auto opts = std::make_shared<TokenOptions>();
   CLI::App* token = root.add_subcommand("token", "PKCS#11 tokens of any module");
@@ -123,10 +158,21 @@ Command MakeTokenCommand(CLI::App& root) {
     sub->add_flag("--json", opts->json, "Machine-readable output");
   }
   certs->add_option("--token", opts->token, "Token label or pkcs11: URI (default: all tokens)");
-  return {token, [opts, modules, list, certs]() {
+  CLI::App* wait = token->add_subcommand(
+      "wait", "Wait (bounded) until a matching token is present, or with --removed gone");
+  wait->add_option("--module", opts->module,
+                   "PKCS#11 module file or p11-kit module name (or module-path / module-name in "
+                   "the --token URI)");
+  wait->add_option("--token", opts->token, "Token label or pkcs11: URI (default: any token)");
+  wait->add_flag("--removed", opts->removed, "Wait until no matching token is present");
+  wait->add_option("--timeout", opts->timeout_seconds, "Seconds to wait at most (default 30)")
+      ->check(CLI::Range(1, 3600));
+  wait->add_flag("--json", opts->json, "Machine-readable output");
+  return {token, [opts, modules, list, certs, wait]() {
             if (modules->parsed()) return RunModules(*opts);
             if (list->parsed()) return RunList(*opts);
             if (certs->parsed()) return RunCerts(*opts);
+            if (wait->parsed()) return RunWait(*opts);
             return kExitUsage;
           }};
 }

@@ -182,5 +182,71 @@ TEST_F(CliTest, CardLoginMissingModuleIsEnvironmentError) {
   EXPECT_EQ(j["error"]["code"], "pkcs11_module_load_failed");
 }
 
+// RFC 7512 module-path / module-name in the --token URI pick the module (no --module needed);
+// a URI and a --module that disagree, and a module-name nothing matches, are refused.
+TEST_F(CliTest, TokenUriNamesTheModule) {
+  const std::string lib = testing::kSoftHsmModule;
+  const std::string dir_of_lib = lib.substr(0, lib.rfind('/'));
+  for (const std::string& uri :
+       {std::string("pkcs11:token=cli?module-name=softhsm2"),
+        std::string("pkcs11:token=cli?module-name=LibSoftHsm2"),
+        "pkcs11:token=cli?module-path=" + lib,
+        "pkcs11:token=cli?module-path=" + dir_of_lib + "&module-name=libsofthsm2"}) {
+    SCOPED_TRACE(uri);
+    auto [rc, c] = Keyward({"token", "certs", "--token", uri, "--json"});
+    ASSERT_EQ(rc, 0) << c.dump();
+    ASSERT_EQ(c["certificates"].size(), 1u);
+    EXPECT_EQ(c["certificates"][0]["id"], "01");
+  }
+  auto [rc1, l] = Keyward({"card", "login", "--token", "pkcs11:token=cli?module-name=softhsm2",
+                           "--ca", dir() + "/ca.pem", "--pin-fd", "0", "--host", "ws1", "--json"},
+                          testing::kUserPin);
+  ASSERT_EQ(rc1, 0) << l.dump();
+  EXPECT_EQ(l["account"], "erin@corp.example");
+
+  auto [rc2, e2] = Keyward({"token", "certs", "--module", "/nonexistent/other.so", "--token",
+                            "pkcs11:token=cli?module-name=softhsm2", "--json"});
+  EXPECT_NE(rc2, 0);
+  EXPECT_EQ(e2["error"]["code"], "pkcs11_uri_invalid") << e2.dump();
+  auto [rc3, e3] =
+      Keyward({"token", "certs", "--token", "pkcs11:token=cli?module-name=no-such", "--json"});
+  EXPECT_EQ(rc3, 3);
+  EXPECT_EQ(e3["error"]["code"], "pkcs11_module_load_failed") << e3.dump();
+  auto [rc4, e4] = Keyward(
+      {"token", "certs", "--token", "pkcs11:token=cli?module-path=" + dir_of_lib, "--json"});
+  EXPECT_NE(rc4, 0);
+  EXPECT_EQ(e4["error"]["code"], "pkcs11_uri_invalid") << e4.dump();
+  // The same module named twice (a p11-kit name and its file) is not a conflict.
+  auto [rc5, c5] = Keyward({"token", "certs", "--module", "softhsm2", "--token",
+                            "pkcs11:token=cli?module-path=" + lib, "--json"});
+  EXPECT_EQ(rc5, 0) << c5.dump();
+}
+
+// `keyward token wait` against SoftHSM2 (its slots never change, so only the present / absent
+// answers and the bounded timeout can be seen here; insertion and removal of a real card under
+// pcscd are in opensc_e2e_test.cc).
+TEST_F(CliTest, TokenWaitAnswersAtOnceOrTimesOut) {
+  const std::string lib = testing::kSoftHsmModule;
+  auto [rc, j] = Keyward({"token", "wait", "--module", lib, "--token", "cli", "--json"});
+  ASSERT_EQ(rc, 0) << j.dump();
+  EXPECT_EQ(j["event"], "present");
+  EXPECT_EQ(j["token"]["label"], "cli");
+  auto [rc2, a] =
+      Keyward({"token", "wait", "--module", lib, "--token", "nosuch", "--removed", "--json"});
+  ASSERT_EQ(rc2, 0) << a.dump();
+  EXPECT_EQ(a["event"], "absent");
+  EXPECT_TRUE(a["token"].is_null());
+  for (const auto& args : {std::vector<std::string>{"--token", "cli", "--removed"},
+                           std::vector<std::string>{"--token", "nosuch"}}) {
+    std::vector<std::string> cmd = {"token", "wait", "--module", lib, "--timeout", "1", "--json"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto [rc3, t] = Keyward(cmd);
+    EXPECT_NE(rc3, 0);
+    EXPECT_EQ(t["error"]["code"], "timeout") << t.dump();
+  }
+  auto [rc4, u] = Keyward({"token", "wait", "--module", lib, "--timeout", "0"});
+  EXPECT_EQ(rc4, 2);  // usage: the timeout must be 1-3600 s
+}
+
 }  // namespace
 }  // namespace keyward::pkcs11

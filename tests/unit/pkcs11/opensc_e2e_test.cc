@@ -7,8 +7,10 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/x509.h"
 #include "keyward/pcsc.h"
 #include "pkcs11/card_login.h"
 #include "pkcs11/token.h"
@@ -174,6 +176,45 @@ TEST_F(OpenScSlotEventTest, InsertionAndRemovalSeenAndTimeoutHonoured) {
   ASSERT_TRUE(removed) << removed.error().ToString();
   EXPECT_EQ(removed->slot_id, inserted->slot_id);
   EXPECT_FALSE(removed->token_present);
+}
+
+// `keyward token wait` through OpenSC: started before the card is inserted, it answers
+// "inserted"; started with --removed before the card is pulled, "removed".
+TEST_F(OpenScSlotEventTest, CliTokenWaitSeesInsertionAndRemoval) {
+  const std::string keyward = std::string(KEYWARD_BIN_DIR) + "/keyward";
+  auto run_wait = [&](const std::string& extra, const std::string& out_file, int* rc) {
+    return std::thread([=] {
+      std::string log;
+      *rc = pt::RunCommand(keyward + " token wait --module " + kOpenSc + " --timeout 60 --json " +
+                               extra + " > " + out_file,
+                           &log);
+    });
+  };
+  auto read_json = [](const std::string& file) {
+    auto text = ReadFileToString(file);
+    return nlohmann::json::parse(text.value_or(""), nullptr, false);
+  };
+  int rc = -1;
+  std::thread waiter = run_wait("", dir_.File("inserted.json"), &rc);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the command is waiting by now
+  auto card = pt::StartSoftCard(dir_.File("card.json"));
+  ASSERT_TRUE(card) << card.error().ToString();
+  waiter.join();
+  ASSERT_EQ(rc, 0);
+  auto in = read_json(dir_.File("inserted.json"));
+  EXPECT_EQ(in["event"], "inserted") << in.dump();
+  EXPECT_FALSE(in["token"]["label"].get<std::string>().empty()) << in.dump();
+
+  ASSERT_TRUE(pt::WaitForCard(true));
+  waiter = run_wait("--removed", dir_.File("removed.json"), &rc);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  card->Stop();
+  waiter.join();
+  ASSERT_EQ(rc, 0);
+  auto out = read_json(dir_.File("removed.json"));
+  EXPECT_EQ(out["event"], "removed") << out.dump();
+  EXPECT_EQ(out["slot_id"], in["slot_id"]);
+  EXPECT_TRUE(out["token"].is_null());
 }
 
 TEST_F(OpenScSlotEventTest, BlockingCallReturnsTheInsertion) {
