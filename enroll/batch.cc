@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/text_lines.h"
 #include "core/x509.h"
 #include "pcsc/monitor.h"
 
@@ -53,17 +54,15 @@ Result<std::set<std::string>> EnrolledInReport(const std::string& path) {
   std::error_code ec;
   if (path.empty() || !std::filesystem::exists(path, ec)) return out;
   KW_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, 64 << 20));
-  size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
-    ++line_no;
+  TextLines lines(text);
+  std::string_view line;
+  while (lines.Next(line)) {
+    const size_t line_no = lines.number();
     if (line.empty()) continue;
     auto j = ParseJson(line);
     if (!j || !j->is_object() || !j->contains("username") || !(*j)["username"].is_string()) {
       // A line cut short by a crash is the last one: ignore it, the card's journal knows more.
-      if (pos >= text.size()) break;
+      if (lines.AtEnd()) break;
       return Fail(ErrorCode::kEnrollJournalCorrupt,
                   "report line " + std::to_string(line_no) + " is not a report object",
                   static_cast<uint32_t>(line_no));

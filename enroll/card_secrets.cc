@@ -1,6 +1,7 @@
 #include "enroll/card_secrets.h"
 
 #include "core/hash.h"
+#include "core/text_lines.h"
 
 namespace keyward::enroll {
 
@@ -9,14 +10,10 @@ using pcsc::piv::Algorithm;
 Result<CardSecrets> CardSecrets::Parse(std::string_view text) {
   if (text.size() > 64 * 1024) return Fail(ErrorCode::kEnrollSecretsInvalid, "secrets too long");
   CardSecrets s;
-  size_t pos = 0;
-  size_t line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  TextLines lines(text);
+  std::string_view line;
+  while (lines.Next(line)) {
+    const size_t line_no = lines.number();
     if (line.empty() || line.front() == '#') continue;
     size_t eq = line.find('=');
     std::string where = "secrets line " + std::to_string(line_no);

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "core/text_lines.h"
 #include "core/x509.h"
 
 namespace keyward::enroll {
@@ -64,14 +65,10 @@ Result<std::vector<UserRecord>> ParseUsersCsv(std::string_view text) {
   std::map<std::string, size_t> column;
   std::vector<UserRecord> out;
   std::set<std::string> seen;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  TextLines lines(text);
+  std::string_view line;
+  while (lines.Next(line)) {
+    const size_t line_no = lines.number();
     if (line.size() > kMaxCsvLine) {
       return AtLine(ErrorCode::kEnrollCsvMalformed, "line longer than 1024 bytes", line_no);
     }

@@ -1,5 +1,6 @@
 #include "pcsc/piv_metadata.h"
 
+#include <array>
 #include <string>
 
 #include "pcsc/tlv.h"
@@ -76,34 +77,22 @@ Bytes KeyMetadata::Encode() const {
   return out;
 }
 
+namespace {
+
+// Yubico's PIV extension numbers both policies 0-3 (0 = the key's default).
+std::string PolicyName(uint8_t v, const std::array<const char*, 4>& names) {
+  if (v < names.size()) return names[v];
+  return "unknown(" + std::to_string(v) + ")";
+}
+
+}  // namespace
+
 std::string PinPolicyName(uint8_t p) {
-  switch (p) {
-    case 0:
-      return "default";
-    case 1:
-      return "never";
-    case 2:
-      return "once";
-    case 3:
-      return "always";
-    default:
-      return "unknown(" + std::to_string(p) + ")";
-  }
+  return PolicyName(p, {"default", "never", "once", "always"});
 }
 
 std::string TouchPolicyName(uint8_t p) {
-  switch (p) {
-    case 0:
-      return "default";
-    case 1:
-      return "never";
-    case 2:
-      return "always";
-    case 3:
-      return "cached";
-    default:
-      return "unknown(" + std::to_string(p) + ")";
-  }
+  return PolicyName(p, {"default", "never", "always", "cached"});
 }
 
 std::string OriginName(uint8_t o) {

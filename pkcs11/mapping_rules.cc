@@ -18,6 +18,8 @@
 #include <regex>
 #endif
 
+#include "core/text_lines.h"
+
 namespace keyward::pkcs11 {
 
 struct MappingRules::Term {
@@ -410,14 +412,10 @@ Result<MappingRules> MappingRules::Parse(std::string_view text) {
   if (text.size() > kMaxRulesBytes) return Fail(ErrorCode::kMappingRuleInvalid, "rules too large");
   auto rules = std::make_shared<std::vector<Rule>>();
   std::set<std::string> names;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == text.npos ? text.npos : nl - pos);
-    pos = nl == text.npos ? text.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  TextLines lines(text);
+  std::string_view line;
+  while (lines.Next(line)) {
+    const size_t line_no = lines.number();
     for (char c : line) {
       if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
         return RuleError(line_no, "control character");
