@@ -15,32 +15,9 @@ namespace {
 
 using testing::TempDir;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-CliRun Keyward(const std::string& args) {
-  const std::string cmd = std::string(KEYWARD_BIN_DIR) + "/keyward " + args + " 2>/dev/null";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-Json MustJson(const std::string& s) {
-  auto j = ParseJson(s);
-  if (!j) {
-    ADD_FAILURE() << "not JSON: " << s;
-    return Json::object();
-  }
-  return *j;
-}
+using testing::CliRun;
+using testing::Keyward;
+using testing::MustJson;
 
 class CliTest : public ::testing::Test {
  protected:

@@ -1,8 +1,11 @@
 #include "tests/unit/authenticator/test_util.h"
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -114,6 +117,28 @@ std::string ReadAll(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+CliRun Keyward(const std::string& args) {
+  const std::string cmd = std::string(KEYWARD_BIN_DIR) + "/keyward " + args + " 2>/dev/null";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+Json MustJson(const std::string& text) {
+  auto j = ParseJson(text);
+  if (!j) {
+    ADD_FAILURE() << "not JSON: " << text;
+    return Json::object();
+  }
+  return *j;
 }
 
 }  // namespace keyward::authenticator::testing

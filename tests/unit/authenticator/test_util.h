@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "keyward/authenticator.h"
 
 namespace keyward::authenticator::testing {
@@ -37,6 +38,15 @@ Bytes MakeCrl(X509* issuer, EVP_PKEY* issuer_key, const std::vector<X509*>& revo
 
 // Reads a whole file (empty when missing).
 std::string ReadAll(const std::string& path);
+
+// Runs this build's keyward binary with `args` (shell words; stderr discarded).
+struct CliRun {
+  int exit_code = -1;
+  std::string out;  // stdout
+};
+CliRun Keyward(const std::string& args);
+// `text` as JSON; a test failure (and an empty object) when it is not.
+Json MustJson(const std::string& text);
 
 }  // namespace keyward::authenticator::testing
 

@@ -54,7 +54,8 @@ class CardAdminCliTest : public ::testing::Test {
   }
   std::vector<nlohmann::json> AuditRecords() {
     std::string out;
-    int rc = testing::RunCommand(Keyward() + " audit tail --all --json --db " + db_ + " 2>&1", &out);
+    int rc =
+        testing::RunCommand(Keyward() + " audit tail --all --json --db " + db_ + " 2>&1", &out);
     EXPECT_EQ(rc, 0) << out;
     std::vector<nlohmann::json> recs;
     std::istringstream ss(out);
@@ -247,19 +248,8 @@ TEST_F(CardAdminCliTest, StatusWithoutMetadataNeverTriesThePin) {
   // A card with a key + certificate in 9A and a non-default management key... first the key.
   Insert();
   {
-    auto ctx = Context::Establish();
-    ASSERT_TRUE(ctx);
-    auto client = piv::PivClient::Open(*ctx, testing::SoftReader());
-    ASSERT_TRUE(client);
-    ASSERT_TRUE((*client)->AuthenticateManagementKey(piv::ManagementKey::Default()));
-    auto pub = (*client)->GenerateKey(piv::Slot::kAuthentication, piv::Algorithm::kEccP256);
-    ASSERT_TRUE(pub);
-    auto key = pub->ToEvp();
-    ASSERT_TRUE(key);
-    auto cert = testing::MakeCertificate(key->get(), "Status Holder");
-    ASSERT_TRUE(cert);
-    ASSERT_TRUE((*client)->WriteCertificate(piv::Slot::kAuthentication, *cert));
-    ASSERT_FALSE((*client)->VerifyPin(SecretBytes(std::string_view("000000"))));  // 2 left
+    auto provisioned = testing::ProvisionAuthenticationSlot("Status Holder", false);  // 2 left
+    ASSERT_TRUE(provisioned) << provisioned.error().ToString();
   }
   card_.Stop();
   ASSERT_TRUE(testing::WaitForCard(false));

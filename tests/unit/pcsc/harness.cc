@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "pcsc/context.h"
 #include "pcsc/monitor.h"
+#include "pcsc/piv_client.h"
 
 namespace keyward::pcsc::testing {
 
@@ -164,6 +166,21 @@ Result<Bytes> MakeCertificate(EVP_PKEY* subject_key, const std::string& cn) {
   Bytes out(der, der + len);
   OPENSSL_free(der);
   return out;
+}
+
+Result<void> ProvisionAuthenticationSlot(const std::string& holder_cn, bool compress) {
+  KW_ASSIGN_OR_RETURN(auto ctx, Context::Establish());
+  KW_ASSIGN_OR_RETURN(auto client, piv::PivClient::Open(ctx, SoftReader()));
+  KW_TRY(client->AuthenticateManagementKey(piv::ManagementKey::Default()));
+  KW_ASSIGN_OR_RETURN(auto pub,
+                      client->GenerateKey(piv::Slot::kAuthentication, piv::Algorithm::kEccP256));
+  KW_ASSIGN_OR_RETURN(auto key, pub.ToEvp());
+  KW_ASSIGN_OR_RETURN(Bytes cert, MakeCertificate(key.get(), holder_cn));
+  KW_TRY(client->WriteCertificate(piv::Slot::kAuthentication, cert, compress));
+  if (client->VerifyPin(SecretBytes(std::string_view("000000")))) {
+    return Fail(ErrorCode::kInternal, "the wrong PIN 000000 was accepted");
+  }
+  return Ok();
 }
 
 int RunCommand(const std::string& command, std::string* output) {

@@ -69,6 +69,11 @@ Result<ChildProcess> StartPcscd(const std::string& config_dir = "");
 // A certificate for `subject_key` (subject CN=`cn`) signed by a throwaway P-256 issuer.
 Result<Bytes> MakeCertificate(EVP_PKEY* subject_key, const std::string& cn);
 
+// On the software card in SoftReader() (default management key): an EC P-256 key generated in
+// 9A, a certificate for it with subject CN=holder_cn written there (compressed when asked), and
+// then one wrong PIN presented (2 tries left), so status and info have something to show.
+Result<void> ProvisionAuthenticationSlot(const std::string& holder_cn, bool compress);
+
 // Runs a shell command, returns its exit status and captures stdout+stderr.
 int RunCommand(const std::string& command, std::string* output);
 

@@ -33,20 +33,9 @@ TEST(PcscCliE2eTest, ReadersWatchInfoAndMissingPcscd) {
 
   // A certificate in 9A so that info has something to decode.
   {
-    auto ctx = Context::Establish();
-    ASSERT_TRUE(ctx);
-    auto client = piv::PivClient::Open(*ctx, testing::SoftReader());
-    ASSERT_TRUE(client);
-    ASSERT_TRUE((*client)->AuthenticateManagementKey(piv::ManagementKey::Default()));
-    auto pub = (*client)->GenerateKey(piv::Slot::kAuthentication, piv::Algorithm::kEccP256);
-    ASSERT_TRUE(pub);
-    auto key = pub->ToEvp();
-    ASSERT_TRUE(key);
-    auto cert = testing::MakeCertificate(key->get(), "Card Holder");
-    ASSERT_TRUE(cert);
-    ASSERT_TRUE((*client)->WriteCertificate(piv::Slot::kAuthentication, *cert, true));
-    // One wrong PIN: info must show 2 retries left.
-    ASSERT_FALSE((*client)->VerifyPin(SecretBytes(std::string_view("000000"))));
+    // One wrong PIN is presented too: info must show 2 retries left.
+    auto provisioned = testing::ProvisionAuthenticationSlot("Card Holder", true);
+    ASSERT_TRUE(provisioned) << provisioned.error().ToString();
   }
 
   int rc = -1;
