@@ -259,29 +259,43 @@ void BM_VerifyAssertionBare(benchmark::State& state) {
   Report(state, us);
 }
 
-void BM_StoreLookupVerifyCas(benchmark::State& state) {
-  World& w = TheWorld();
-  const bool relaxed = state.range(0) != 0;
+// Pre-signed assertions (signing is not timed) for `total` logins cycling through 257 credentials:
+// credential first + (i % 257) * 2 (+ 1 with relaxed durability, so the two modes never share a
+// counter), counter = round. `rounds_done` carries the counters on across repetitions
+// (--benchmark_repetitions) of the same store.
+std::vector<webauthn::AuthenticationResponse> PresignedLogins(const World& w, size_t total,
+                                                              uint64_t first, bool relaxed,
+                                                              uint32_t& rounds_done,
+                                                              ByteSpan challenge) {
+  constexpr size_t k = 257;
+  const uint32_t base = rounds_done;
+  rounds_done += static_cast<uint32_t>(total / k + 1);
+  std::vector<webauthn::AuthenticationResponse> responses;
+  responses.reserve(total);
+  for (size_t i = 0; i < total; ++i) {
+    const uint64_t idx = first + (i % k) * 2 + (relaxed ? 1 : 0);
+    responses.push_back(MakeAssertion(w.key, CredentialId(idx), challenge,
+                                      base + static_cast<uint32_t>(i / k + 1)));
+  }
+  return responses;
+}
+
+std::unique_ptr<SqliteStore> OpenStore(const World& w, bool relaxed) {
   SqliteStore::Options options;
   options.relaxed_durability = relaxed;
   auto store = SqliteStore::Open(w.db, options);
   if (!store) Die("open");
-  // Pre-signed assertions (signing is not timed): credential i % k, counter = round.
-  const size_t total = static_cast<size_t>(state.max_iterations);
-  const size_t k = 257;
+  return std::move(*store);
+}
+
+void BM_StoreLookupVerifyCas(benchmark::State& state) {
+  World& w = TheWorld();
+  const bool relaxed = state.range(0) != 0;
+  auto store = OpenStore(w, relaxed);
   const Bytes challenge(32, 0x22);
-  // Counters continue across repetitions (--benchmark_repetitions) of the same store.
   static uint32_t rounds_done[2] = {0, 0};
-  const uint32_t base = rounds_done[relaxed ? 1 : 0];
-  rounds_done[relaxed ? 1 : 0] += static_cast<uint32_t>(total / k + 1);
-  std::vector<webauthn::AuthenticationResponse> responses;
-  std::vector<uint64_t> which;
-  for (size_t i = 0; i < total; ++i) {
-    const uint64_t idx = (i % k) * 2 + (relaxed ? 1 : 0);
-    which.push_back(idx);
-    responses.push_back(MakeAssertion(w.key, CredentialId(idx), challenge,
-                                      base + static_cast<uint32_t>(i / k + 1)));
-  }
+  const auto responses = PresignedLogins(w, static_cast<size_t>(state.max_iterations), 0, relaxed,
+                                         rounds_done[relaxed ? 1 : 0], challenge);
   std::vector<double> us;
   size_t i = 0;
   for (auto _ : state) {
@@ -289,7 +303,7 @@ void BM_StoreLookupVerifyCas(benchmark::State& state) {
     us.push_back(TimeUs([&] {
       uint32_t asserted = 0;
       bool bs = false;
-      auto r = (*store)->VerifyAndRecordUse(
+      auto r = store->VerifyAndRecordUse(
           resp.raw_id, 1700000001,
           [&](const SqliteStore::LoginCredential& cred) -> Result<void> {
             webauthn::AssertionExpectations exp;
@@ -323,33 +337,18 @@ void BM_StoreLookupVerifyCas(benchmark::State& state) {
 void BM_StoreTwoTransactions(benchmark::State& state) {
   World& w = TheWorld();
   const bool relaxed = state.range(0) != 0;
-  SqliteStore::Options options;
-  options.relaxed_durability = relaxed;
-  auto store = SqliteStore::Open(w.db, options);
-  if (!store) Die("open");
-  // Pre-signed assertions (signing is not timed): credential i % k, counter = round.
-  const size_t total = static_cast<size_t>(state.max_iterations);
-  const size_t k = 257;
+  auto store = OpenStore(w, relaxed);
   const Bytes challenge(32, 0x22);
-  // Counters continue across repetitions (--benchmark_repetitions) of the same store.
   static uint32_t rounds_done_two[2] = {0, 0};
-  const uint32_t base = rounds_done_two[relaxed ? 1 : 0];
-  rounds_done_two[relaxed ? 1 : 0] += static_cast<uint32_t>(total / k + 1);
-  std::vector<webauthn::AuthenticationResponse> responses;
-  std::vector<uint64_t> which;
-  for (size_t i = 0; i < total; ++i) {
-    // Credentials from n/4 on: apart from the other benchmarks' (their counters differ).
-    const uint64_t idx = w.n / 8 * 2 + (i % k) * 2 + (relaxed ? 1 : 0);
-    which.push_back(idx);
-    responses.push_back(MakeAssertion(w.key, CredentialId(idx), challenge,
-                                      base + static_cast<uint32_t>(i / k + 1)));
-  }
+  // Credentials from n/4 on: apart from the other benchmarks' (their counters differ).
+  const auto responses = PresignedLogins(w, static_cast<size_t>(state.max_iterations), w.n / 8 * 2,
+                                         relaxed, rounds_done_two[relaxed ? 1 : 0], challenge);
   std::vector<double> us;
   size_t i = 0;
   for (auto _ : state) {
     const auto& resp = responses[i];
     us.push_back(TimeUs([&] {
-      auto cred = (*store)->GetCredential(resp.raw_id);
+      auto cred = store->GetCredential(resp.raw_id);
       if (!cred) Die("lookup");
       webauthn::AssertionExpectations exp;
       exp.challenge = challenge;
@@ -361,8 +360,8 @@ void BM_StoreTwoTransactions(benchmark::State& state) {
       exp.allow_credentials = {cred->id};
       auto v = webauthn::VerifyAssertion(resp, exp);
       if (!v) Die("verification failed");
-      if (!(*store)->RecordUse(cred->id, cred->sign_count, v->sign_count, false, 1700000001,
-                               nullptr)) {
+      if (!store->RecordUse(cred->id, cred->sign_count, v->sign_count, false, 1700000001,
+                            nullptr)) {
         Die("compare-and-set failed");
       }
     }));

@@ -209,6 +209,20 @@ TEST_F(StoreTest, RacingSignCountSharedConnection) {
   EXPECT_EQ(conflicts.load(), 3);
 }
 
+// Reaps two racing child processes: exactly one must have won (exit 0) and the other must have
+// lost cleanly (exit 1); anything else is a failure.
+void ExpectOneWinner(const pid_t (&pids)[2], uint32_t round) {
+  int codes[2];
+  for (int i = 0; i < 2; ++i) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
+    ASSERT_TRUE(WIFEXITED(status));
+    codes[i] = WEXITSTATUS(status);
+  }
+  EXPECT_EQ(std::min(codes[0], codes[1]), 0) << "round " << round;
+  EXPECT_EQ(std::max(codes[0], codes[1]), 1) << "round " << round;
+}
+
 // Two processes race the same compare-and-set; exit status 0 = won, 1 = conflict, 2 = other.
 TEST_F(StoreTest, RacingSignCountProcesses) {
   Credential c = MakeCredential(alice_.id, 0);
@@ -232,15 +246,7 @@ TEST_F(StoreTest, RacingSignCountProcesses) {
     }
     close(gate[0]);
     close(gate[1]);  // both children start
-    int codes[2];
-    for (int i = 0; i < 2; ++i) {
-      int status = 0;
-      ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
-      ASSERT_TRUE(WIFEXITED(status));
-      codes[i] = WEXITSTATUS(status);
-    }
-    EXPECT_EQ(std::min(codes[0], codes[1]), 0) << "round " << round;
-    EXPECT_EQ(std::max(codes[0], codes[1]), 1) << "round " << round;
+    ExpectOneWinner(pids, round);
   }
   EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 10u);
 }
@@ -468,15 +474,7 @@ TEST_F(StoreTest, VerifyAndRecordUseRacingProcesses) {
     ASSERT_EQ(read(arrived[0], &b[1], 1), 1);
     close(arrived[0]);
     close(gate[1]);  // both children hold a snapshot with the same counter: let them write
-    int codes[2];
-    for (int i = 0; i < 2; ++i) {
-      int status = 0;
-      ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
-      ASSERT_TRUE(WIFEXITED(status));
-      codes[i] = WEXITSTATUS(status);
-    }
-    EXPECT_EQ(std::min(codes[0], codes[1]), 0) << "round " << round;
-    EXPECT_EQ(std::max(codes[0], codes[1]), 1) << "round " << round;
+    ExpectOneWinner(pids, round);
   }
   EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 10u);
 }
