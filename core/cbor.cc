@@ -88,7 +88,8 @@ class Validator {
         return p;
       }
       case 5: {
-        if (h.value > (data_.size() - p) / 2) return Fail(ErrorCode::kCborMalformed, "map too long");
+        if (h.value > (data_.size() - p) / 2)
+          return Fail(ErrorCode::kCborMalformed, "map too long");
         std::vector<KeyView> keys;
         keys.reserve(static_cast<size_t>(h.value));
         for (uint64_t i = 0; i < h.value; ++i) {
@@ -163,7 +164,12 @@ bool CborItem::IsArray() const { return item_ && cbor_isa_array(item_); }
 bool CborItem::IsBytes() const { return item_ && cbor_isa_bytestring(item_); }
 bool CborItem::IsText() const { return item_ && cbor_isa_string(item_); }
 bool CborItem::IsInt() const { return item_ && (cbor_isa_uint(item_) || cbor_isa_negint(item_)); }
-bool CborItem::IsBool() const { return item_ && cbor_isa_float_ctrl(item_) && cbor_is_bool(item_); }
+// libcbor's cbor_is_bool / cbor_ctrl_value assert that a float_ctrl item is a simple value
+// (width 0): a half, single or double float there aborts the process. Check the width first.
+bool CborItem::IsBool() const {
+  return item_ && cbor_isa_float_ctrl(item_) && cbor_float_get_width(item_) == CBOR_FLOAT_0 &&
+         cbor_is_bool(item_);
+}
 
 Result<ByteSpan> CborItem::GetBytes() const {
   if (!IsBytes() || !cbor_bytestring_is_definite(item_)) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/bytes.h"
 #include "core/cbor_writer.h"
 
 namespace keyward {
@@ -14,7 +15,8 @@ ErrorCode Code(const Bytes& b, CborLimits limits = {}) {
 }
 
 TEST(CborTest, DecodesWriterOutput) {
-  Bytes b = CborWriter().Map(3).Int(1).Int(-7).Text("k").Bytes(Bytes{1, 2}).Text("t").Bool(true).Take();
+  Bytes b =
+      CborWriter().Map(3).Int(1).Int(-7).Text("k").Bytes(Bytes{1, 2}).Text("t").Bool(true).Take();
   auto r = DecodeCbor(b);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->consumed, b.size());
@@ -23,6 +25,19 @@ TEST(CborTest, DecodesWriterOutput) {
   EXPECT_TRUE(*r->item.Find("t").GetBool());
   EXPECT_FALSE(r->item.Find("absent"));
   EXPECT_EQ(r->item.Find("k").GetInt().error().code, ErrorCode::kCborUnexpectedType);
+}
+
+TEST(CborTest, FloatsAreNotBooleans) {
+  for (const Bytes& f : {Bytes{0xf9, 0x3c, 0x00}, Bytes{0xfa, 0x3f, 0x80, 0x00, 0x00},
+                         Bytes{0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}}) {
+    auto r = DecodeCbor(f);
+    ASSERT_TRUE(r) << HexEncode(f);
+    EXPECT_FALSE(r->item.IsBool());
+    EXPECT_EQ(r->item.GetBool().error().code, ErrorCode::kCborUnexpectedType);
+  }
+  auto t = DecodeCbor(Bytes{0xf5});
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(*t->item.GetBool());
 }
 
 TEST(CborTest, IntegerEdges) {
@@ -36,13 +51,13 @@ TEST(CborTest, IntegerEdges) {
 
 TEST(CborTest, RejectsMalformed) {
   EXPECT_EQ(Code({}), ErrorCode::kCborMalformed);
-  EXPECT_EQ(Code({0x42, 0x01}), ErrorCode::kCborMalformed);        // truncated bytes
-  EXPECT_EQ(Code({0x1c}), ErrorCode::kCborMalformed);              // reserved info 28
-  EXPECT_EQ(Code({0x19, 0x01}), ErrorCode::kCborMalformed);        // truncated argument
-  EXPECT_EQ(Code({0xf8, 0x10}), ErrorCode::kCborMalformed);        // simple value in 2 bytes
+  EXPECT_EQ(Code({0x42, 0x01}), ErrorCode::kCborMalformed);  // truncated bytes
+  EXPECT_EQ(Code({0x1c}), ErrorCode::kCborMalformed);        // reserved info 28
+  EXPECT_EQ(Code({0x19, 0x01}), ErrorCode::kCborMalformed);  // truncated argument
+  EXPECT_EQ(Code({0xf8, 0x10}), ErrorCode::kCborMalformed);  // simple value in 2 bytes
   EXPECT_EQ(Code({0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}),
-            ErrorCode::kCborMalformed);                            // absurd array length
-  EXPECT_EQ(Code({0xa1, 0x01}), ErrorCode::kCborMalformed);        // map missing value
+            ErrorCode::kCborMalformed);                      // absurd array length
+  EXPECT_EQ(Code({0xa1, 0x01}), ErrorCode::kCborMalformed);  // map missing value
 }
 
 TEST(CborTest, RejectsIndefiniteLengths) {
@@ -79,7 +94,7 @@ TEST(CborTest, CanonicalChecksOnRequest) {
   CborLimits canonical;
   canonical.require_canonical = true;
   EXPECT_EQ(Code({0x18, 0x05}, canonical), ErrorCode::kCborNotCanonical);  // 5 in two bytes
-  EXPECT_TRUE(DecodeCbor(Bytes{0x18, 0x05}));                             // fine when lenient
+  EXPECT_TRUE(DecodeCbor(Bytes{0x18, 0x05}));                              // fine when lenient
   EXPECT_EQ(Code({0xa2, 0x02, 0x00, 0x01, 0x00}, canonical), ErrorCode::kCborNotCanonical);
   EXPECT_EQ(Code({0xa2, 0x62, 'a', 'a', 0x00, 0x61, 'b', 0x00}, canonical),
             ErrorCode::kCborNotCanonical);  // shorter key must come first

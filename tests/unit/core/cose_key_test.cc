@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/bytes.h"
 #include "core/cbor_writer.h"
 #include "core/public_key.h"
 #include "tests/support/test_pki.h"
@@ -42,8 +43,17 @@ TEST(CoseKeyTest, TypeCurveAndAlgorithmMustAgree) {
   ed.alg = CoseAlgorithm::kEd448;
   EXPECT_EQ(ParseCode(ed.Encode()), ErrorCode::kKeyAlgorithmMismatch);
   // OKP key type with an EC2 curve.
-  Bytes mixed = CborWriter().Map(4).Int(1).Int(1).Int(3).Int(-8).Int(-1).Int(1).Int(-2)
-                    .Bytes(Bytes(32, 1)).Take();
+  Bytes mixed = CborWriter()
+                    .Map(4)
+                    .Int(1)
+                    .Int(1)
+                    .Int(3)
+                    .Int(-8)
+                    .Int(-1)
+                    .Int(1)
+                    .Int(-2)
+                    .Bytes(Bytes(32, 1))
+                    .Take();
   EXPECT_EQ(ParseCode(mixed), ErrorCode::kKeyAlgorithmMismatch);
 }
 
@@ -59,12 +69,55 @@ TEST(CoseKeyTest, RejectsMalformedKeys) {
   EXPECT_EQ(ParseCode(k.Encode()), ErrorCode::kKeyMalformed);
   // Compressed point (y as a boolean).
   CoseKey full = TestKey::Generate(CoseAlgorithm::kES256).Cose();
-  Bytes compressed = CborWriter().Map(5).Int(1).Int(2).Int(3).Int(-7).Int(-1).Int(1).Int(-2)
-                         .Bytes(full.x).Int(-3).Bool(true).Take();
+  Bytes compressed = CborWriter()
+                         .Map(5)
+                         .Int(1)
+                         .Int(2)
+                         .Int(3)
+                         .Int(-7)
+                         .Int(-1)
+                         .Int(1)
+                         .Int(-2)
+                         .Bytes(full.x)
+                         .Int(-3)
+                         .Bool(true)
+                         .Take();
   EXPECT_EQ(ParseCode(compressed), ErrorCode::kKeyMalformed);
+  // y as a half, single or double float (found by fuzz_authenticator_data: libcbor's bool check
+  // asserted on them and aborted the process): refused like any other non-bytes y.
+  for (const Bytes& f : {Bytes{0xf9, 0x3c, 0x00}, Bytes{0xfa, 0x3f, 0x80, 0x00, 0x00},
+                         Bytes{0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0}}) {
+    Bytes float_y = CborWriter()
+                        .Map(5)
+                        .Int(1)
+                        .Int(2)
+                        .Int(3)
+                        .Int(-7)
+                        .Int(-1)
+                        .Int(1)
+                        .Int(-2)
+                        .Bytes(full.x)
+                        .Int(-3)
+                        .Take();
+    float_y.insert(float_y.end(), f.begin(), f.end());
+    EXPECT_EQ(ParseCode(float_y), ErrorCode::kKeyMalformed) << HexEncode(f);
+  }
   // Private key material.
-  Bytes with_d = CborWriter().Map(6).Int(1).Int(2).Int(3).Int(-7).Int(-1).Int(1).Int(-2)
-                     .Bytes(full.x).Int(-3).Bytes(full.y).Int(-4).Bytes(Bytes(32, 7)).Take();
+  Bytes with_d = CborWriter()
+                     .Map(6)
+                     .Int(1)
+                     .Int(2)
+                     .Int(3)
+                     .Int(-7)
+                     .Int(-1)
+                     .Int(1)
+                     .Int(-2)
+                     .Bytes(full.x)
+                     .Int(-3)
+                     .Bytes(full.y)
+                     .Int(-4)
+                     .Bytes(Bytes(32, 7))
+                     .Take();
   EXPECT_EQ(ParseCode(with_d), ErrorCode::kKeyMalformed);
   EXPECT_EQ(ParseCode(Bytes{0xff}), ErrorCode::kKeyMalformed);
 }
