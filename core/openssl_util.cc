@@ -18,4 +18,13 @@ std::string TakeOpensslError(const char* fallback) {
   return out;
 }
 
+Bytes EncodedPublicKey(EVP_PKEY* key) {
+  unsigned char* raw = nullptr;
+  const size_t len = key ? EVP_PKEY_get1_encoded_public_key(key, &raw) : 0;
+  Bytes out;
+  if (raw != nullptr && len > 0) out.assign(raw, raw + len);
+  OPENSSL_free(raw);
+  return out;
+}
+
 }  // namespace keyward

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "core/bytes.h"
+
 namespace keyward {
 
 template <typename T, void (*F)(T*)>
@@ -29,6 +31,13 @@ using X509CrlPtr = std::unique_ptr<X509_CRL, OsslDeleter<X509_CRL, X509_CRL_free
 
 // Returns the oldest queued OpenSSL error as text (or `fallback`) and clears the queue.
 std::string TakeOpensslError(const char* fallback);
+
+// A key's public half as the algorithm encodes it (an EC point's SEC 1 octets in the key's own
+// form; the raw key for X25519/Ed25519 ...), empty when it has none. Through
+// EVP_PKEY_get1_encoded_public_key, which answers for provider keys and for keys backed by
+// low-level EC_KEY objects (certificates core/x509 parsed without the decoder) alike; the
+// "encoded-pub-key" and "pub" parameters do not for the latter.
+Bytes EncodedPublicKey(EVP_PKEY* key);
 
 }  // namespace keyward
 

@@ -35,6 +35,20 @@ const EC_GROUP* CachedGroup(CoseCurve crv) {
   }
 }
 
+// The curves keyward verifies with, by OpenSSL NID (nullopt for any other).
+std::optional<CoseCurve> CurveOfNid(int nid) {
+  switch (nid) {
+    case NID_X9_62_prime256v1:
+      return CoseCurve::kP256;
+    case NID_secp384r1:
+      return CoseCurve::kP384;
+    case NID_secp521r1:
+      return CoseCurve::kP521;
+    default:
+      return std::nullopt;
+  }
+}
+
 // One EC_KEY per curve and thread, re-pointed at each key's point for the duration of a
 // verification: building a fresh EC_KEY per credential would copy the curve group every time,
 // which costs more than everything else in key construction.
@@ -370,21 +384,9 @@ std::optional<Result<PublicKey>> PublicKey::FromLegacyEvp(EVP_PKEY* key, CoseAlg
     const EC_POINT* point = ec ? EC_KEY_get0_public_key(ec) : nullptr;
     const EC_GROUP* group = ec ? EC_KEY_get0_group(ec) : nullptr;
     if (!point || !group) return std::nullopt;
-    std::optional<CoseCurve> crv;
-    switch (EC_GROUP_get_curve_name(group)) {
-      case NID_X9_62_prime256v1:
-        crv = CoseCurve::kP256;
-        break;
-      case NID_secp384r1:
-        crv = CoseCurve::kP384;
-        break;
-      case NID_secp521r1:
-        crv = CoseCurve::kP521;
-        break;
-      default:
-        return std::nullopt;
-    }
-    const size_t fb = *crv == CoseCurve::kP256 ? 32 : *crv == CoseCurve::kP384 ? 48 : 66;
+    const std::optional<CoseCurve> crv = CurveOfNid(EC_GROUP_get_curve_name(group));
+    if (!crv) return std::nullopt;
+    const size_t fb = static_cast<size_t>(EC_GROUP_get_degree(group) + 7) / 8;
     if (!IsEcdsa(alg) || EcFieldBytes(alg) != fb) {
       return Result<PublicKey>(
           Fail(ErrorCode::kKeyAlgorithmMismatch, "key does not fit the algorithm"));
@@ -412,20 +414,9 @@ std::optional<Result<PublicKey>> PublicKey::FromLegacyEvp(EVP_PKEY* key, CoseAlg
 }
 
 EvpPkeyPtr EcSpkiKey(int curve_nid, ByteSpan point) {
-  const EC_GROUP* group = nullptr;
-  switch (curve_nid) {
-    case NID_X9_62_prime256v1:
-      group = CachedGroup(CoseCurve::kP256);
-      break;
-    case NID_secp384r1:
-      group = CachedGroup(CoseCurve::kP384);
-      break;
-    case NID_secp521r1:
-      group = CachedGroup(CoseCurve::kP521);
-      break;
-    default:
-      return nullptr;
-  }
+  const std::optional<CoseCurve> crv = CurveOfNid(curve_nid);
+  if (!crv) return nullptr;
+  const EC_GROUP* group = CachedGroup(*crv);
   if (!group || point.empty()) return nullptr;
   EC_KEY* ec = EC_KEY_new();
   if (!ec || EC_KEY_set_group(ec, group) != 1) {

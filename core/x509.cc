@@ -172,12 +172,11 @@ X509Ptr DecodeWithoutKeyDecoder(ByteSpan der) {
   bool same = false;
   if (key && X509_set_pubkey(x.get(), key.get()) == 1 && i2d_re_X509_tbs(x.get(), nullptr) > 0 &&
       X509_get0_pubkey(x.get()) == key.get()) {
-    const int len = i2d_X509(x.get(), nullptr);
-    if (len > 0 && static_cast<size_t>(len) == der.size()) {
-      Bytes again(der.size());
-      unsigned char* q = again.data();
-      same = i2d_X509(x.get(), &q) == len && std::equal(again.begin(), again.end(), der.begin());
-    }
+    unsigned char* again = nullptr;  // one encoding, compared with the input
+    const int len = i2d_X509(x.get(), &again);
+    same = len > 0 && static_cast<size_t>(len) == der.size() &&
+           std::equal(der.begin(), der.end(), again);
+    OPENSSL_free(again);
   }
   ERR_pop_to_mark();
   if (!same) return nullptr;

@@ -101,26 +101,26 @@ Result<BatchResult> RunBatch(const BatchOptions& o) {
   KW_ASSIGN_OR_RETURN(std::set<std::string> enrolled, EnrolledInReport(o.report_path));
   BatchResult result;
   result.progress.total = o.users.size();
-  std::vector<const UserRecord*> todo;
+  std::vector<const UserRecord*> pending;
   for (const auto& u : o.users) {
     if (enrolled.count(u.username)) {
       ++result.progress.done;
       ++result.skipped;
     } else {
-      todo.push_back(&u);
+      pending.push_back(&u);
     }
   }
-  result.progress.left = todo.size();
+  result.progress.left = pending.size();
   if (result.skipped) {
     say(std::to_string(result.skipped) + " already enrolled according to the report: skipped");
   }
   if (o.progress) o.progress(result.progress);
   KW_ASSIGN_OR_RETURN(auto monitor, pcsc::Monitor::Create());
   size_t index = 0;
-  for (const UserRecord* u : todo) {
+  for (const UserRecord* u : pending) {
     ++index;
     say("insert the card for " + u->username + " (" + std::to_string(index) + " of " +
-        std::to_string(todo.size()) + ")");
+        std::to_string(pending.size()) + ")");
     KW_ASSIGN_OR_RETURN(std::string reader, WaitFor(*monitor, o.base.reader, true, o.card_timeout));
     EnrollOptions eo = o.base;
     eo.user = *u;

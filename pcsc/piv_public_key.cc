@@ -4,6 +4,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include "core/openssl_util.h"
 #include "pcsc/tlv.h"
 
 namespace keyward::pcsc::piv {
@@ -104,16 +105,8 @@ Result<PivPublicKey> PivPublicKey::FromEvp(EVP_PKEY* key) {
     } else {
       return Fail(ErrorCode::kPivUnsupportedAlgorithm, "curve not supported by PIV");
     }
-    // EVP_PKEY_get1_encoded_public_key: right for provider keys and for keys backed by
-    // low-level EC_KEY objects (certificates core/x509 parsed without the decoder) alike.
-    unsigned char* raw = nullptr;
-    const size_t plen = EVP_PKEY_get1_encoded_public_key(key, &raw);
-    if (raw == nullptr || plen == 0) {
-      OPENSSL_free(raw);
-      return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EC point"));
-    }
-    Bytes pt(raw, raw + plen);
-    OPENSSL_free(raw);
+    Bytes pt = EncodedPublicKey(key);
+    if (pt.empty()) return Fail(ErrorCode::kCryptoInternal, TakeOpensslError("EC point"));
     k.ec_point = std::move(pt);
     return k;
   }

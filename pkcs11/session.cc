@@ -8,20 +8,10 @@
 #include <cstring>
 #include <thread>
 
+#include "core/openssl_util.h"
+
 namespace keyward::pkcs11 {
 namespace {
-
-// The point octets. EVP_PKEY_get1_encoded_public_key answers for provider keys and for keys
-// backed by low-level EC_KEY objects (certificates core/x509 parsed without the decoder) alike;
-// the "encoded-pub-key" / "pub" parameters only answer correctly for provider keys.
-Bytes EncodedEcPoint(EVP_PKEY* key) {
-  unsigned char* pt = nullptr;
-  const size_t len = EVP_PKEY_get1_encoded_public_key(key, &pt);
-  Bytes out;
-  if (pt != nullptr && len > 0) out.assign(pt, pt + len);
-  OPENSSL_free(pt);
-  return out;
-}
 
 // CKA_EC_POINT is a DER OCTET STRING holding the point (v2.40 §2.3.3); some modules return the
 // bare point. Accept both.
@@ -257,7 +247,7 @@ Result<PrivateKeyObject> Session::FindPrivateKeyFor(const CertificateObject& cer
       }
     }
   } else if (EVP_PKEY_base_id(pub) == EVP_PKEY_EC) {
-    Bytes point = EncodedEcPoint(pub);
+    Bytes point = EncodedPublicKey(pub);
     CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY;
     KW_ASSIGN_OR_RETURN(auto pubs, FindObjects({{CKA_CLASS, &pub_cls, sizeof(pub_cls)}}));
     for (CK_OBJECT_HANDLE ph : pubs) {

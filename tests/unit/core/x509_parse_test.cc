@@ -131,15 +131,8 @@ TEST_P(X509ParseKeyTest, SameCertificateAsPlainD2iAndBypassTakenWhereCovered) {
   EVP_PKEY* key = leaf->public_key();
   EXPECT_EQ(EVP_PKEY_get_bits(key), EVP_PKEY_get_bits(leaf_key.pkey()));
   if (EVP_PKEY_is_a(key, "EC")) {
-    auto encoded = [](EVP_PKEY* k) {
-      unsigned char* p = nullptr;
-      const size_t n = EVP_PKEY_get1_encoded_public_key(k, &p);
-      Bytes b(p, p + n);
-      OPENSSL_free(p);
-      return b;
-    };
-    EXPECT_EQ(encoded(key), encoded(leaf_key.pkey()));
-    EXPECT_FALSE(encoded(key).empty());
+    EXPECT_EQ(EncodedPublicKey(key), EncodedPublicKey(leaf_key.pkey()));
+    EXPECT_FALSE(EncodedPublicKey(key).empty());
     auto group = [](EVP_PKEY* k) {
       char g[32] = {};
       size_t n = 0;
