@@ -727,6 +727,14 @@ Result<void> Authenticator::Authorize(Session* session, std::string_view action)
 
 // ---- administration ----
 
+Result<void> Authenticator::SetDisplayName(std::string_view principal_id,
+                                           std::string_view display_name) {
+  if (display_name.size() > 256) return Fail(ErrorCode::kInvalidArgument, "display name too long");
+  AuditEvent ev = MakeEvent(impl_->Now(), "admin", std::string(principal_id));
+  ev.action = "set_display_name";
+  return impl_->store->SetDisplayName(principal_id, display_name, &ev);
+}
+
 Result<void> Authenticator::RenameCredential(std::span<const uint8_t> credential_id,
                                              std::string_view nickname) {
   KW_ASSIGN_OR_RETURN(Credential c, impl_->store->GetCredential(credential_id));

@@ -69,6 +69,9 @@ class CredentialStore {
   virtual Result<Principal> FindPrincipalByName(std::string_view name) = 0;
   virtual Result<Principal> FindPrincipalByUserHandle(ByteSpan user_handle) = 0;
   virtual Result<std::vector<Principal>> ListPrincipals() = 0;
+  // kNotFound when there is no such principal.
+  virtual Result<void> SetDisplayName(std::string_view principal_id, std::string_view display_name,
+                                      const AuditEvent* audit) = 0;
 
   // kAlreadyExists when the credential id is registered (to anyone).
   virtual Result<void> AddCredential(const Credential& credential, const AuditEvent* audit) = 0;

@@ -593,6 +593,20 @@ Result<void> SqliteStore::RecordUse(ByteSpan credential_id, uint32_t expected_si
   return tx.Commit();
 }
 
+Result<void> SqliteStore::SetDisplayName(std::string_view principal_id,
+                                         std::string_view display_name, const AuditEvent* audit) {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+  {
+    KW_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("UPDATE principals SET display_name=? WHERE id=?"));
+    KW_TRY(s.Bind(1, display_name).Bind(2, principal_id).Run());
+  }
+  if (db_->Changes() != 1) return Fail(ErrorCode::kNotFound, "no such principal");
+  if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
+  return tx.Commit();
+}
+
 Result<void> SqliteStore::SetNickname(ByteSpan credential_id, std::string_view nickname,
                                       const AuditEvent* audit) {
   std::lock_guard lock(mu_);

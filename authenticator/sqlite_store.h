@@ -62,6 +62,8 @@ class SqliteStore final : public CredentialStore {
   Result<void> RecordUse(ByteSpan credential_id, uint32_t expected_sign_count,
                          uint32_t new_sign_count, bool backup_state, int64_t used_at,
                          const AuditEvent* audit) override;
+  Result<void> SetDisplayName(std::string_view principal_id, std::string_view display_name,
+                              const AuditEvent* audit) override;
   Result<void> SetNickname(ByteSpan credential_id, std::string_view nickname,
                            const AuditEvent* audit) override;
   Result<void> RemoveCredential(ByteSpan credential_id, const AuditEvent* audit) override;

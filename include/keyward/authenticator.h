@@ -268,6 +268,9 @@ class Authenticator {
   Result<void> Authorize(Session* session, std::string_view action);
 
   // ---- administration ----
+  // Changes the principal's display name (at most 256 bytes; kInvalidArgument beyond, kNotFound
+  // for no such principal); audited as admin action "set_display_name".
+  Result<void> SetDisplayName(std::string_view principal_id, std::string_view display_name);
   Result<void> RenameCredential(std::span<const uint8_t> credential_id, std::string_view nickname);
   Result<void> RemoveCredential(std::span<const uint8_t> credential_id);
   // Appends one audit record for an administrative action done outside the store (card PIN

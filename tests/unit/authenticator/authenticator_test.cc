@@ -1004,6 +1004,18 @@ TEST_F(FacadeTest, AdminActionsAreAudited) {
   EXPECT_EQ(audit.find("old phone"), std::string::npos);  // nicknames are not logged
 }
 
+TEST_F(FacadeTest, SetDisplayNameIsStoredAndAuditedWithoutTheName) {
+  Open("ciam");
+  ASSERT_TRUE(auth_->SetDisplayName(alice_.id, "Alice Renamed"));
+  EXPECT_EQ(auth_->GetPrincipal(alice_.id)->display_name, "Alice Renamed");
+  EXPECT_EQ(auth_->SetDisplayName("p_nobody", "X").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(auth_->SetDisplayName(alice_.id, std::string(257, 'a')).error().code,
+            ErrorCode::kInvalidArgument);
+  const std::string audit = AuditText();
+  EXPECT_NE(audit.find("set_display_name"), std::string::npos);
+  EXPECT_EQ(audit.find("Alice Renamed"), std::string::npos);  // personal data is not logged
+}
+
 TEST_F(FacadeTest, BadPolicyAndStoreErrorsAtOpen) {
   AuthenticatorConfig c;
   c.db_path = dir_.File("x.db");
