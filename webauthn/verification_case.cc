@@ -7,12 +7,15 @@
 #include "core/json.h"
 #include "core/x509.h"
 #include "keyward/webauthn.h"
+#include "webauthn/verdict_json.h"
 
 namespace keyward::webauthn {
 namespace {
 
 Json FlagsJson(const AuthenticatorFlags& f) {
-  return {{"up", f.user_present}, {"uv", f.user_verified}, {"be", f.backup_eligible},
+  return {{"up", f.user_present},
+          {"uv", f.user_verified},
+          {"be", f.backup_eligible},
           {"bs", f.backup_state}};
 }
 
@@ -109,30 +112,7 @@ CaseVerdict RunRegistration(const Json& c, const Common& common, const CaseOptio
 
   auto reg = VerifyRegistrationResponseJson(c["response"].dump(), exp);
   if (!reg) return Rejected("registration", reg.error());
-  Json trust = {{"status", std::string(TrustStatusName(reg->trust.status))}};
-  if (!reg->trust.anchor.empty()) trust["anchor"] = reg->trust.anchor;
-  if (!reg->trust.metadata_description.empty()) {
-    trust["metadata"] = {{"description", reg->trust.metadata_description},
-                         {"status", reg->trust.metadata_status},
-                         {"certification_level", reg->trust.certification_level}};
-  }
-  if (reg->trust.error) {
-    trust["error"] = {{"code", std::string(ErrorCodeName(reg->trust.error->code))},
-                      {"message", reg->trust.error->ToString()}};
-  }
-  Json j = {{"verified", true},
-            {"kind", "registration"},
-            {"fmt", reg->fmt},
-            {"attestation_type", std::string(AttestationTypeName(reg->attestation_type))},
-            {"aaguid", AaguidToString(reg->aaguid)},
-            {"credential_id", Base64UrlEncode(reg->credential_id)},
-            {"credential_public_key", Base64UrlEncode(reg->credential_public_key)},
-            {"alg", reg->alg},
-            {"sign_count", reg->sign_count},
-            {"flags", FlagsJson(reg->flags)},
-            {"trust", trust}};
-  if (!reg->notes.empty()) j["notes"] = reg->notes;
-  return Verdict(0, j);
+  return Verdict(0, RegistrationVerdictJson(*reg));
 }
 
 CaseVerdict RunAuthentication(const Json& c, const Common& common) {
@@ -162,19 +142,54 @@ CaseVerdict RunAuthentication(const Json& c, const Common& common) {
   exp.allow_credentials.push_back(response->raw_id);
   auto a = VerifyAssertion(*response, exp);
   if (!a) return Rejected("authentication", a.error());
-  Json j = {{"verified", true},
-            {"kind", "authentication"},
-            {"credential_id", Base64UrlEncode(a->credential_id)},
-            {"sign_count", a->sign_count},
-            {"flags", FlagsJson(a->flags)},
-            {"sign_count_regressed", a->sign_count_regressed},
-            {"backup_state_changed", a->backup_state_changed},
-            {"appid_used", a->appid_used}};
-  if (a->user_handle) j["user_handle"] = Base64UrlEncode(*a->user_handle);
-  return Verdict(0, j);
+  return Verdict(0, AssertionVerdictJson(*a));
 }
 
 }  // namespace
+
+Json RegistrationVerdictJson(const VerifiedRegistration& reg) {
+  Json trust = {{"status", std::string(TrustStatusName(reg.trust.status))}};
+  if (!reg.trust.anchor.empty()) trust["anchor"] = reg.trust.anchor;
+  if (!reg.trust.metadata_description.empty()) {
+    trust["metadata"] = {{"description", reg.trust.metadata_description},
+                         {"status", reg.trust.metadata_status},
+                         {"certification_level", reg.trust.certification_level}};
+  }
+  if (reg.trust.error) {
+    trust["error"] = {{"code", std::string(ErrorCodeName(reg.trust.error->code))},
+                      {"message", reg.trust.error->ToString()}};
+  }
+  Json j = {{"verified", true},
+            {"kind", "registration"},
+            {"fmt", reg.fmt},
+            {"attestation_type", std::string(AttestationTypeName(reg.attestation_type))},
+            {"aaguid", AaguidToString(reg.aaguid)},
+            {"credential_id", Base64UrlEncode(reg.credential_id)},
+            {"credential_public_key", Base64UrlEncode(reg.credential_public_key)},
+            {"alg", reg.alg},
+            {"sign_count", reg.sign_count},
+            {"flags", FlagsJson(reg.flags)},
+            {"trust", trust}};
+  if (!reg.notes.empty()) j["notes"] = reg.notes;
+  if (!reg.transports.empty()) j["transports"] = reg.transports;
+  if (reg.authenticator_attachment) j["authenticator_attachment"] = *reg.authenticator_attachment;
+  if (reg.cred_props_rk) j["cred_props_rk"] = *reg.cred_props_rk;
+  if (reg.cred_protect) j["cred_protect"] = *reg.cred_protect;
+  return j;
+}
+
+Json AssertionVerdictJson(const VerifiedAssertion& a) {
+  Json j = {{"verified", true},
+            {"kind", "authentication"},
+            {"credential_id", Base64UrlEncode(a.credential_id)},
+            {"sign_count", a.sign_count},
+            {"flags", FlagsJson(a.flags)},
+            {"sign_count_regressed", a.sign_count_regressed},
+            {"backup_state_changed", a.backup_state_changed},
+            {"appid_used", a.appid_used}};
+  if (a.user_handle) j["user_handle"] = Base64UrlEncode(*a.user_handle);
+  return j;
+}
 
 std::string AaguidToString(const Aaguid& aaguid) {
   std::string hex = HexEncode(aaguid);
