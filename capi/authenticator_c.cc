@@ -270,9 +270,9 @@ int RunLogin(keyward_authenticator* auth, const char* context_json, const char* 
   Clear(result_json_out);
   Clear(session_json_out);
   return Guard(err, [&]() -> Result<void> {
-    KW_ASSIGN_OR_RETURN(authn::Authenticator * a, Handle(auth));
     KW_ASSIGN_OR_RETURN(authn::RequestContext context, ReadContext(context_json));
     KW_ASSIGN_OR_RETURN(authn::Session session, ReadSession(session_json));
+    KW_ASSIGN_OR_RETURN(authn::Authenticator * a, Handle(auth));
     Result<authn::AuthResult> result = login(*a, context, &session);
     Emit(session_json_out, SessionJson(session));
     if (!result) return Fail(std::move(result).error());
