@@ -323,7 +323,7 @@ Result<std::string> VerifyAuthentication(std::string_view response, std::string_
     exp.allow_credentials.push_back(exp.credential_id);
   }
   KW_ASSIGN_OR_RETURN(wa::VerifiedAssertion a, wa::VerifyAssertion(parsed, exp));
-  return wa::AssertionVerdictJson(a).dump();
+  return wa::AssertionVerdictText(a);
 }
 
 }  // namespace

@@ -17,6 +17,9 @@ Json RegistrationVerdictJson(const VerifiedRegistration& reg);
 // {verified: true, kind: "authentication", credential_id, sign_count, flags, sign_count_regressed,
 //  backup_state_changed, appid_used, user_handle?}
 Json AssertionVerdictJson(const VerifiedAssertion& assertion);
+// The same object as compact JSON text (AssertionVerdictJson(a).dump() == AssertionVerdictText(a)),
+// written without a DOM for the hot path.
+std::string AssertionVerdictText(const VerifiedAssertion& assertion);
 
 }  // namespace keyward::webauthn
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import datetime
+import functools
 import json
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -288,6 +289,20 @@ def verify_registration_response(*, credential: Json, expected_challenge: bytes,
 
 
 _verify_authentication = _lib.lib.keyward_verify_authentication
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_string(s: str) -> str:
+    if not isinstance(s, str):
+        raise TypeError("expected a str")
+    return json.dumps(s)
+
+
+def _json_origins(origins: Origins) -> str:
+    if isinstance(origins, str):
+        return _json_string(origins)
+    return json.dumps(list(origins))
+
 _Error = _lib.Error
 _byref = ctypes.byref
 _c_void_p = ctypes.c_void_p
@@ -314,9 +329,22 @@ def verify_authentication_response(*, credential: Json, expected_challenge: byte
     """Verifies an AuthenticationResponseJSON (str or dict) against the stored credential;
     raises KeywardError on refusal. credential_id defaults to the response's rawId (the caller
     looked the credential up by it); allow_credentials to [credential_id]."""
-    e = _common(expected_challenge, expected_origin, expected_rp_id, require_user_verification,
-                allow_cross_origin, expected_top_origin, verify_at)
-    e["credential_public_key"] = b64url(credential_public_key)
+    # The hot path of a relying party: the expectations' JSON text is assembled directly (base64url
+    # needs no escaping; the RP ID and origins, which repeat, are escaped once and cached).
+    text = ('{"expected_challenge":"' + b64url(expected_challenge) +
+            '","expected_rp_id":' + _json_string(expected_rp_id) +
+            ',"expected_origin":' + _json_origins(expected_origin) +
+            ',"credential_public_key":"' + b64url(credential_public_key) + '"')
+    e: Dict[str, Any] = {}
+    if require_user_verification:
+        e["require_user_verification"] = True
+    if allow_cross_origin:
+        e["allow_cross_origin"] = True
+    if expected_top_origin is not None:
+        e["expected_top_origin"] = expected_top_origin if isinstance(expected_top_origin, str) \
+            else list(expected_top_origin)
+    if verify_at is not None:
+        e.update(_time(verify_at))
     if credential_current_sign_count:
         e["prior_sign_count"] = credential_current_sign_count
     if credential_id is not None:
@@ -335,10 +363,13 @@ def verify_authentication_response(*, credential: Json, expected_challenge: byte
         e["sign_count_policy"] = sign_count_policy
     if insecure_allow_rs1:
         e["insecure_allow_rs1"] = True
+    if e:
+        text += "," + _dumps(e)[1:-1]
+    text += "}"
     response = credential if isinstance(credential, str) else json_text(credential)
     out = _c_void_p()
     err = _Error()
-    rc = _verify_authentication(response.encode(), _dumps(e).encode(), _byref(out), _byref(err))
+    rc = _verify_authentication(response.encode(), text.encode(), _byref(out), _byref(err))
     text = _lib.take(out)
     _lib.raise_for(rc, err)
     v = _loads(text)
