@@ -1,9 +1,12 @@
 // Fuzz target: the C ABI's JSON-taking entry points (include/keyward/keyward.h). The first byte
 // picks the entry point, the rest is the JSON text it reads: options parameters, verification
 // expectations (against a fixed genuine W3C response), responses (against fixed expectations),
-// whole verification cases, sessions (on an in-memory store; the "login" action never writes)
+// whole verification cases, sessions (on a temporary store; the "login" action never writes)
 // and request contexts, audit lines.
 // Every call must return a code, set or clear its out-parameters, and never crash or leak.
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -18,14 +21,31 @@ constexpr char kResponse[] =
 constexpr char kExpectations[] =
     R"({"expected_challenge":"sRBvpGpXvvF4FRHAVX3ImKA0E9Xw8X0kRjDBlMfhrbU","expected_origin":"https://example.org","expected_rp_id":"example.org","credential_public_key":"pQECAyYgASFYIBzyfyXaWRIIpCOcLjJPEE9YVSVHmint7t2DD0jneurlIlggWeS32mwBBuIGzjkMk6uYoVpew4h-V_DMK-zoA7kgxCM"})";
 
+// A store in a private temporary directory (SQLite's WAL mode needs a file), removed at exit.
+// Only keyward_authorize with the "login" action runs against it, which never writes.
+std::string& StoreDir() {
+  static std::string dir;
+  return dir;
+}
+
+void RemoveStore() {
+  for (const char* f : {"/fuzz.db", "/fuzz.db-wal", "/fuzz.db-shm"}) {
+    std::remove((StoreDir() + f).c_str());
+  }
+  ::rmdir(StoreDir().c_str());
+}
+
 keyward_authenticator* Store() {
   static keyward_authenticator* auth = [] {
+    char tmpl[] = "/tmp/keyward-fuzz-capi.XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) std::abort();
+    StoreDir() = tmpl;
+    std::atexit(RemoveStore);
+    const std::string config =
+        R"({"db_path":")" + StoreDir() +
+        R"(/fuzz.db","rp_id":"example.org","origins":["https://example.org"]})";
     keyward_authenticator* a = nullptr;
-    if (keyward_authenticator_open(
-            R"({"db_path":":memory:","rp_id":"example.org","origins":["https://example.org"]})",
-            nullptr, &a, nullptr) != 0) {
-      std::abort();
-    }
+    if (keyward_authenticator_open(config.c_str(), nullptr, &a, nullptr) != 0) std::abort();
     return a;
   }();
   return auth;
