@@ -80,4 +80,32 @@ static inline char* capi_json_string(const char* json, const char* key) {
   return out;
 }
 
+/* Decodes base64url (no padding) into a malloc'd buffer; *len receives its size. */
+static inline unsigned char* capi_b64url_decode(const char* s, size_t* len) {
+  size_t n = strlen(s);
+  unsigned char* out = (unsigned char*)malloc(n * 3 / 4 + 3);
+  unsigned bits = 0, acc = 0;
+  *len = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '-'             ? 62
+            : c == '_'             ? 63
+                                   : -1;
+    if (v < 0) {
+      free(out);
+      return NULL;
+    }
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[(*len)++] = (unsigned char)(acc >> bits);
+    }
+  }
+  return out;
+}
+
 #endif
