@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Union
 
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_b2a = binascii.b2a_base64
+
 
 def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return _b2a(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
 
 
 def unb64url(text: str) -> bytes:

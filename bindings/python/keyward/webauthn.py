@@ -19,6 +19,7 @@ import datetime
 import functools
 import json
 import os
+import sys
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _lib
@@ -190,7 +191,7 @@ class VerifiedRegistration:
     raw: Dict[str, Any]  # the verdict object as keyward produced it
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**({"slots": True} if sys.version_info >= (3, 10) else {}))
 class VerifiedAuthentication:
     credential_id: bytes
     new_sign_count: int  # store it
