@@ -13,9 +13,7 @@ namespace keyward::webauthn {
 namespace {
 
 Json FlagsJson(const AuthenticatorFlags& f) {
-  return {{"up", f.user_present},
-          {"uv", f.user_verified},
-          {"be", f.backup_eligible},
+  return {{"up", f.user_present}, {"uv", f.user_verified}, {"be", f.backup_eligible},
           {"bs", f.backup_state}};
 }
 
