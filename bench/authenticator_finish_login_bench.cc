@@ -41,7 +41,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#if KEYWARD_HAVE_LIBPQ
 #include "authenticator/pg_store.h"
+#endif
 #include "authenticator/sqlite_store.h"
 #include "bench/bench_report.h"
 #include "core/base64url.h"
@@ -422,6 +424,7 @@ struct PgWorld {
   uint64_t n = 0;
   bool ready = false;
   PgWorld() {
+#if KEYWARD_HAVE_LIBPQ
     const char* u = std::getenv("KEYWARD_BENCH_PG_URL");
     if (u == nullptr || *u == '\0') u = std::getenv("KEYWARD_TEST_PG_URL");
     if (u == nullptr || *u == '\0') return;
@@ -474,6 +477,7 @@ struct PgWorld {
     std::fprintf(stderr, "PostgreSQL store: %llu credentials loaded with COPY in %.1f s\n",
                  static_cast<unsigned long long>(n),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+#endif
   }
 };
 
