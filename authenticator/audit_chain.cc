@@ -32,6 +32,53 @@ ChainedLine ChainAuditRecord(Json body, uint64_t seq, std::string_view prev_hash
   return ChainedLine{std::move(text), std::move(hash)};
 }
 
+Json AuditBody(const AuditEvent& e, const std::string& principal_pseudonym,
+               const std::string& credential_pseudonym) {
+  Json body = Json::object();
+  body["ts"] = e.time;
+  body["event"] = e.event;
+  body["outcome"] = e.outcome;
+  if (!e.code.empty()) body["code"] = e.code;
+  if (!principal_pseudonym.empty()) body["principal"] = principal_pseudonym;
+  if (!credential_pseudonym.empty()) body["credential"] = credential_pseudonym;
+  if (!e.kind.empty()) body["kind"] = e.kind;
+  if (!e.aal.empty()) body["aal"] = e.aal;
+  if (!e.action.empty()) body["action"] = e.action;
+  if (!e.risk.empty()) body["risk"] = e.risk;
+  if (!e.reasons.empty()) body["reasons"] = e.reasons;
+  if (!e.subject.empty()) body["subject"] = e.subject;
+  if (e.details.is_object()) body["details"] = e.details;
+  return body;
+}
+
+AuditTemplate SplitAuditRecord(Json body) {
+  // Json objects iterate in key order, exactly as dump() writes them.
+  body["prev"] = "";
+  body["seq"] = 0;
+  AuditTemplate t;
+  std::string piece = "{";
+  bool first = true;
+  for (const auto& [key, value] : body.items()) {
+    if (!first) piece += ',';
+    first = false;
+    piece += Json(key).dump();
+    piece += ':';
+    if (key == "prev") {
+      piece += '"';
+      t.before_prev = std::move(piece);
+      piece = "\"";
+    } else if (key == "seq") {
+      t.before_seq = std::move(piece);
+      piece.clear();
+    } else {
+      piece += value.dump();
+    }
+  }
+  piece += '}';
+  t.after_seq = std::move(piece);
+  return t;
+}
+
 Result<AuditVerification> VerifyChainedLines(std::span<const std::string> lines,
                                              std::string_view expected_prev,
                                              uint64_t expected_first_seq) {

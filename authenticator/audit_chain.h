@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "authenticator/credential_store.h"
 #include "core/bytes.h"
 #include "core/json.h"
 #include "keyward/authenticator.h"
@@ -29,6 +30,21 @@ struct ChainedLine {
 
 // Adds seq, ts is expected in `body`; adds "prev", computes the hash and appends it.
 ChainedLine ChainAuditRecord(Json body, uint64_t seq, std::string_view prev_hash);
+
+// The record of `e` before chaining (no "seq", "prev"): principal and credential given as their
+// pseudonyms (empty: left out).
+Json AuditBody(const AuditEvent& e, const std::string& principal_pseudonym,
+               const std::string& credential_pseudonym);
+
+// A record split around the values of "prev" and "seq", so a database can chain it where the
+// previous hash is known (PostgreSQL's kw_audit_append):
+//   before_prev + prev_hash + before_seq + decimal(seq) + after_seq
+// is exactly the body ChainAuditRecord(body, seq, prev_hash) hashes. `body` must not hold
+// "prev" or "seq".
+struct AuditTemplate {
+  std::string before_prev, before_seq, after_seq;
+};
+AuditTemplate SplitAuditRecord(Json body);
 
 // Verifies consecutive records. The first line's "prev" must equal `expected_prev` when given
 // (the genesis for a full log) and its "seq" `expected_first_seq` when non-zero.

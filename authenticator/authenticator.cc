@@ -8,7 +8,7 @@
 #include "authenticator/certificate_login.h"
 #include "authenticator/json_view.h"
 #include "authenticator/policy.h"
-#include "authenticator/sqlite_store.h"
+#include "authenticator/store_url.h"
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -20,7 +20,7 @@ namespace keyward::authenticator {
 struct Authenticator::Impl {
   AuthenticatorConfig config;
   Policy policy;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<CredentialStore> store;
   std::vector<Certificate> smart_card_anchors;
   std::vector<X509CrlPtr> smart_card_crls;
   std::vector<X509_CRL*> smart_card_crl_ptrs;  // views of smart_card_crls for ChainOptions
@@ -64,12 +64,29 @@ struct Authenticator::Impl {
     return o;
   }
 
+  // The policy's answer for a login whose proof verified; no store access.
+  struct Decided {
+    AuthResult result;           // credential: as it will be stored (new counter, last used)
+    AuditEvent event;            // the login record (success / step_up_required / denied)
+    std::optional<Error> error;  // policy_denied or step_up_required
+    bool deny = false;           // denied: the challenge is spent, the counter kept
+    uint32_t expected_sign_count = 0;
+    uint32_t stored_count = 0;
+    bool backup_state = false;
+    std::optional<AuditEvent> step_up_event;  // the caller's session is raised
+  };
+  Decided Decide(const Principal& principal, Credential credential, const LoginFacts& facts,
+                 RiskSignals risk, const Json& state, const RequestContext& context, int64_t now,
+                 uint32_t new_sign_count, bool backup_state,
+                 const std::vector<Credential>& principal_credentials,
+                 const Session* session) const;
+  // After the commit: the session and the result.
+  Result<AuthResult> Finish(Decided d, Session* session);
+  // Decide + its writes in the store's separate calls (smart-card logins).
   Result<AuthResult> Conclude(ByteSpan challenge, const Principal& principal, Credential credential,
                               const LoginFacts& facts, RiskSignals risk, const Json& state,
                               const RequestContext& context, int64_t now, uint32_t new_sign_count,
-                              bool backup_state, Session* session,
-                              // The principal's credentials when already read (else read here).
-                              const std::vector<Credential>* principal_credentials = nullptr);
+                              bool backup_state, Session* session);
 
   // What both smart-card logins have read and checked before their own evidence is looked at.
   struct CardLogin {
@@ -145,7 +162,15 @@ Authenticator::~Authenticator() = default;
 Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  if (config.db_path.empty()) return Fail(ErrorCode::kConfigInvalid, "db_path is required");
+  if (config.db_path.empty() && config.store_url.empty()) {
+    return Fail(ErrorCode::kConfigInvalid, "store_url (or db_path) is required");
+  }
+  StoreUrl url;
+  if (config.store_url.empty()) {
+    url.target = config.db_path;  // a plain SQLite path, whatever it looks like
+  } else {
+    KW_ASSIGN_OR_RETURN(url, ParseStoreUrl(config.store_url));
+  }
   KW_ASSIGN_OR_RETURN(impl->policy, Policy::Load(config.policy));
   for (const Bytes& der : config.smart_card_anchors) {
     KW_ASSIGN_OR_RETURN(Certificate c, Certificate::ParseDer(der, CertificateRole::kIssuer));
@@ -156,9 +181,10 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorCo
     impl->smart_card_crl_ptrs.push_back(c.get());
     impl->smart_card_crls.push_back(std::move(c));
   }
-  SqliteStore::Options store_options;
+  StoreOpenOptions store_options;
   store_options.relaxed_durability = config.store_relaxed_durability;
-  KW_ASSIGN_OR_RETURN(impl->store, SqliteStore::Open(config.db_path, store_options));
+  store_options.pool_size = config.store_pool_size;
+  KW_ASSIGN_OR_RETURN(impl->store, OpenCredentialStore(url, store_options));
   return std::unique_ptr<Authenticator>(new Authenticator(std::move(impl)));
 }
 
@@ -417,30 +443,27 @@ Result<CeremonyStart> Authenticator::BeginLogin(const LoginRequest& request) {
   return start;
 }
 
-Result<AuthResult> Authenticator::Impl::Conclude(
-    ByteSpan challenge, const Principal& principal, Credential credential, const LoginFacts& facts,
-    RiskSignals risk, const Json& state, const RequestContext& context, int64_t now,
-    uint32_t new_sign_count, bool backup_state, Session* session,
-    const std::vector<Credential>* principal_credentials) {
-  AuditEvent ev = MakeEvent(now, "login", principal.id);
+Authenticator::Impl::Decided Authenticator::Impl::Decide(
+    const Principal& principal, Credential credential, const LoginFacts& facts, RiskSignals risk,
+    const Json& state, const RequestContext& context, int64_t now, uint32_t new_sign_count,
+    bool backup_state, const std::vector<Credential>& principal_credentials,
+    const Session* session) const {
+  Decided d;
+  AuditEvent& ev = d.event;
+  ev = MakeEvent(now, "login", principal.id);
   ev.credential_id = credential.id;
   ev.kind = std::string(CredentialKindName(credential.kind));
   ev.action = context.action;
   ev.risk = risk.Names();
 
-  AuthResult result;
+  AuthResult& result = d.result;
   result.principal = principal;
   result.kind = credential.kind;
   result.assurance = ComputeAssurance(facts);
   result.user_verified = facts.user_verified;
   result.risk = risk;
-  std::vector<Credential> listed;
-  if (principal_credentials == nullptr) {
-    KW_ASSIGN_OR_RETURN(listed, store->ListCredentials(principal.id));
-    principal_credentials = &listed;
-  }
   result.decision =
-      Evaluate(policy, facts, result.assurance, risk, context, now, *principal_credentials);
+      Evaluate(policy, facts, result.assurance, risk, context, now, principal_credentials);
   // A step-up ceremony must reach the level it was started for.
   if (auto target = StateStepUp(state);
       target && result.decision.outcome == Decision::kAllow && result.assurance.level < *target) {
@@ -450,63 +473,94 @@ Result<AuthResult> Authenticator::Impl::Conclude(
   }
   ev.aal = std::string(AalName(result.assurance.level));
   ev.reasons = result.decision.reasons;
+  d.expected_sign_count = credential.sign_count;
+  d.stored_count = std::max(credential.sign_count, new_sign_count);
+  d.backup_state = backup_state;
 
   if (result.decision.outcome == Decision::kDeny) {
     // The stored counter stays where it was: a clone's lower counter must not replace it.
-    AuditEvent denied = ev;
-    denied.outcome = "denied";
-    denied.code = std::string(ErrorCodeName(ErrorCode::kPolicyDenied));
+    d.deny = true;
+    ev.outcome = "denied";
+    ev.code = std::string(ErrorCodeName(ErrorCode::kPolicyDenied));
     std::string detail = "policy denied:";
     for (const auto& r : result.decision.reasons) detail += " " + r;
-    // A concurrent login that spent this challenge committed first: its counter is what made
-    // this one look like a regression. Spending and auditing in one transaction tells the two
-    // apart: challenge_replayed for the loser of a race, policy_denied otherwise.
-    return SpendOrReplayed(challenge, now, std::move(ev), denied,
-                           Error{ErrorCode::kPolicyDenied, 0, std::move(detail)});
+    d.error = Error{ErrorCode::kPolicyDenied, 0, std::move(detail)};
+    return d;
   }
-  // The assertion was genuine and its challenge is spent: record the use (compare-and-set).
-  const uint32_t stored_count = std::max(credential.sign_count, new_sign_count);
-  if (result.decision.outcome == Decision::kStepUp) {
-    ev.outcome = "step_up_required";
-    ev.code = std::string(ErrorCodeName(ErrorCode::kStepUpRequired));
-  }
-  // One transaction: spend the challenge, compare-and-set the counter, append the audit record.
-  auto used = store->CompleteLogin(challenge, credential.id, credential.sign_count, stored_count,
-                                   backup_state, now, &ev);
-  if (!used) return SpendAndFail(challenge, now, ev, used.error());
-  credential.sign_count = stored_count;
+  credential.sign_count = d.stored_count;
   credential.backup_state = backup_state;
   credential.last_used_at = now;
   result.credential = std::move(credential);
-
   if (result.decision.outcome == Decision::kStepUp) {
-    if (session != nullptr) session->pending_step_up = result.decision;
+    ev.outcome = "step_up_required";
+    ev.code = std::string(ErrorCodeName(ErrorCode::kStepUpRequired));
     std::string detail = "step-up to " + std::string(AalName(result.decision.required_aal)) +
                          " required; satisfied by:";
     for (auto k : result.decision.satisfying_kinds)
       detail += " " + std::string(CredentialKindName(k));
-    return Fail(ErrorCode::kStepUpRequired, detail,
-                static_cast<uint32_t>(result.decision.required_aal));
+    d.error = Error{ErrorCode::kStepUpRequired, static_cast<uint32_t>(result.decision.required_aal),
+                    std::move(detail)};
+    return d;
   }
+  // A session of this principal raised to a higher level: a step_up record beside the login's.
+  if (session != nullptr && session->principal_id == principal.id &&
+      result.assurance.level > session->aal) {
+    AuditEvent up = MakeEvent(now, "step_up", principal.id);
+    up.aal = std::string(AalName(result.assurance.level));
+    up.kind = ev.kind;
+    up.credential_id = result.credential.id;
+    d.step_up_event = std::move(up);
+  }
+  return d;
+}
+
+Result<AuthResult> Authenticator::Impl::Finish(Decided d, Session* session) {
+  if (d.error) {
+    if (d.error->code == ErrorCode::kStepUpRequired && session != nullptr) {
+      session->pending_step_up = d.result.decision;
+    }
+    return Fail(std::move(*d.error));
+  }
+  AuthResult& result = d.result;
   if (session != nullptr) {
-    if (session->principal_id != principal.id) *session = Session{};
-    const bool raised = result.assurance.level > session->aal;
-    if (raised || session->principal_id.empty()) {
-      if (!session->principal_id.empty() && raised) {
-        AuditEvent up = MakeEvent(now, "step_up", principal.id);
-        up.aal = std::string(AalName(result.assurance.level));
-        up.kind = ev.kind;
-        up.credential_id = result.credential.id;
-        (void)store->AppendAudit(up);
-      }
+    if (session->principal_id != result.principal.id) *session = Session{};
+    if (result.assurance.level > session->aal || session->principal_id.empty()) {
       session->aal = std::max(session->aal, result.assurance.level);
       session->aal_reason = result.assurance.reason;
     }
-    session->principal_id = principal.id;
-    session->authenticated_at = now;
+    session->principal_id = result.principal.id;
+    session->authenticated_at = result.credential.last_used_at;
     session->pending_step_up.reset();
   }
-  return result;
+  return std::move(result);
+}
+
+Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Principal& principal,
+                                                 Credential credential, const LoginFacts& facts,
+                                                 RiskSignals risk, const Json& state,
+                                                 const RequestContext& context, int64_t now,
+                                                 uint32_t new_sign_count, bool backup_state,
+                                                 Session* session) {
+  std::vector<Credential> listed;
+  KW_ASSIGN_OR_RETURN(listed, store->ListCredentials(principal.id));
+  const Bytes credential_id = credential.id;
+  Decided d = Decide(principal, std::move(credential), facts, risk, state, context, now,
+                     new_sign_count, backup_state, listed, session);
+  if (d.deny) {
+    // A concurrent login that spent this challenge committed first: its counter is what made
+    // this one look like a regression. Spending and auditing in one transaction tells the two
+    // apart: challenge_replayed for the loser of a race, policy_denied otherwise.
+    AuditEvent base = d.event;
+    base.outcome = "success";
+    base.code.clear();
+    return SpendOrReplayed(challenge, now, std::move(base), d.event, std::move(*d.error));
+  }
+  // One transaction: spend the challenge, compare-and-set the counter, append the audit record.
+  auto used = store->CompleteLogin(challenge, credential_id, d.expected_sign_count, d.stored_count,
+                                   d.backup_state, now, &d.event);
+  if (!used) return SpendAndFail(challenge, now, d.event, used.error());
+  if (d.step_up_event) (void)store->AppendAudit(*d.step_up_event);
+  return Finish(std::move(d), session);
 }
 
 Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
@@ -514,82 +568,134 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
                                               const RequestContext& context, Session* session) {
   Impl& im = *impl_;
   const int64_t now = context.time.value_or(im.Now());
-  AuditEvent ev = MakeEvent(now, "login");
-  ev.action = context.action;
+  AuditEvent base = MakeEvent(now, "login");
+  base.action = context.action;
   auto challenge = CeremonyChallenge(ceremony_id);
-  if (!challenge) return im.AuditFailure(ev, challenge.error());
-  // Everything the login reads comes from one snapshot of the store: the challenge (read, not
-  // spent: the success path spends it in the same transaction as the counter update), the
-  // credential, its principal and the principal's credentials (for the policy).
+  if (!challenge) return im.AuditFailure(base, challenge.error());
   auto response = webauthn::ParseAuthenticationResponseJson(response_json);
-  auto snap = im.store->ReadLogin(*challenge, "login", now,
-                                  response ? ByteSpan(response->raw_id) : ByteSpan());
-  if (!snap) return im.AuditFailure(ev, snap.error());
-  auto& rec = snap->challenge;
-  if (!rec) return im.AuditFailure(ev, rec.error());
-  ev.principal_id = rec->principal_id;
-  auto state = ParseJson(rec->state_json);
-  if (!state)
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"});
-  if (!response) return im.SpendAndFail(*challenge, now, ev, response.error());
-  ev.credential_id = response->raw_id;
-  auto& cred = snap->credential;
-  if (!cred) return im.SpendAndFail(*challenge, now, ev, cred.error());
-  ev.kind = std::string(CredentialKindName(cred->kind));
-  if (cred->kind == CredentialKind::kSmartCard) {
-    return im.SpendAndFail(*challenge, now, ev,
-                           Error{ErrorCode::kCredentialTypeInvalid, 0,
-                                 "a smart card logs in with FinishCertificateLogin"});
-  }
-  if (!rec->principal_id.empty() && cred->principal_id != rec->principal_id) {
-    return im.AuditFailure(
-        ev, Error{ErrorCode::kCredentialNotAllowed, 0, "credential belongs to another principal"});
-  }
-  if (!KindListed(*state, cred->kind)) {
-    return im.AuditFailure(
-        ev, Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"});
-  }
-  ev.principal_id = cred->principal_id;
-  auto& principal = snap->principal;
-  if (!principal) return im.SpendAndFail(*challenge, now, ev, principal.error());
-  if (!snap->principal_credentials) {
-    return im.SpendAndFail(*challenge, now, ev, snap->principal_credentials.error());
-  }
 
-  webauthn::AssertionExpectations exp;
-  exp.challenge = *challenge;
-  exp.rp_id = im.config.rp_id;
-  exp.origin = im.Origins();
-  exp.require_user_verification = im.policy.RequiresUv() || StateStepUp(*state).has_value();
-  exp.credential_id = cred->id;
-  exp.credential_public_key = cred->public_key;
-  exp.prior_sign_count = cred->sign_count;
-  exp.prior_backup_eligible = cred->backup_eligible;
-  exp.prior_backup_state = cred->backup_state;
-  if (auto it = state->find("allow"); it != state->end() && it->is_array()) {
-    for (const auto& a : *it) {
-      if (auto b = Base64UrlDecode(a.get<std::string>()); b) exp.allow_credentials.push_back(*b);
+  // The whole login is ONE store transaction (CredentialStore::RunLogin): the snapshot (the
+  // challenge, read and not yet spent; the credential; its principal and the principal's
+  // credentials for the policy), verification and policy in the planner below, then spending the
+  // challenge, the counter's compare-and-set and the audit record(s), committed together. The
+  // planner may run twice (SQLite retries a stale optimistic snapshot): it only fills `out`.
+  struct Outcome {
+    AuditEvent ev;                         // the failure record's base
+    std::optional<Error> failure;          // a refusal decided from the snapshot
+    std::optional<Impl::Decided> decided;  // verified: the policy's decision
+  } out;
+  auto plan = [&](const LoginSnapshot& snap) -> LoginWrite {
+    out = Outcome{};
+    out.ev = base;
+    AuditEvent& ev = out.ev;
+    LoginWrite w;
+    // A refusal: audit it; spend the challenge when `spend` (it was read and is still open).
+    auto refuse = [&](Error e, bool spend) {
+      AuditEvent failed = ev;
+      failed.outcome = "failure";
+      failed.code = std::string(ErrorCodeName(e.code));
+      w.spend = spend;
+      w.audit = {std::move(failed)};
+      out.failure = std::move(e);
+      return w;
+    };
+    const auto& rec = snap.challenge;
+    if (!rec) return refuse(rec.error(), false);
+    ev.principal_id = rec->principal_id;
+    auto state = ParseJson(rec->state_json);
+    if (!state) return refuse(Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"}, true);
+    if (!response) return refuse(response.error(), true);
+    ev.credential_id = response->raw_id;
+    const auto& cred = snap.credential;
+    if (!cred) return refuse(cred.error(), true);
+    ev.kind = std::string(CredentialKindName(cred->kind));
+    if (cred->kind == CredentialKind::kSmartCard) {
+      return refuse(Error{ErrorCode::kCredentialTypeInvalid, 0,
+                          "a smart card logs in with FinishCertificateLogin"},
+                    true);
     }
-  }
-  exp.user_handle = principal->user_handle;
-  exp.sign_count_policy = webauthn::SignCountPolicy::kFlag;  // the policy engine decides
-  exp.verify_time = now;
-  auto verified = webauthn::VerifyAssertion(*response, exp);
-  if (!verified) return im.SpendAndFail(*challenge, now, ev, verified.error());
+    if (!rec->principal_id.empty() && cred->principal_id != rec->principal_id) {
+      return refuse(
+          Error{ErrorCode::kCredentialNotAllowed, 0, "credential belongs to another principal"},
+          false);
+    }
+    if (!KindListed(*state, cred->kind)) {
+      return refuse(Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"},
+                    false);
+    }
+    ev.principal_id = cred->principal_id;
+    const auto& principal = snap.principal;
+    if (!principal) return refuse(principal.error(), true);
+    if (!snap.principal_credentials) return refuse(snap.principal_credentials.error(), true);
 
-  RiskSignals risk = ComputeRiskSignals(*cred, verified->sign_count, verified->flags.backup_state,
-                                        now, im.policy.unused_days);
-  risk.sign_count_regressed = risk.sign_count_regressed || verified->sign_count_regressed;
-  risk.backup_state_changed = risk.backup_state_changed || verified->backup_state_changed;
-  LoginFacts facts;
-  facts.kind = cred->kind;
-  facts.user_verified = verified->flags.user_verified;
-  facts.backup_eligible = verified->flags.backup_eligible;
-  facts.attestation_trusted = cred->trust_status == "trusted";
-  return im.Conclude(*challenge, *principal, std::move(*cred), facts, risk, *state, context, now,
-                     verified->sign_count, verified->flags.backup_state, session,
-                     &*snap->principal_credentials);
+    webauthn::AssertionExpectations exp;
+    exp.challenge = *challenge;
+    exp.rp_id = im.config.rp_id;
+    exp.origin = im.Origins();
+    exp.require_user_verification = im.policy.RequiresUv() || StateStepUp(*state).has_value();
+    exp.credential_id = cred->id;
+    exp.credential_public_key = cred->public_key;
+    exp.prior_sign_count = cred->sign_count;
+    exp.prior_backup_eligible = cred->backup_eligible;
+    exp.prior_backup_state = cred->backup_state;
+    if (auto it = state->find("allow"); it != state->end() && it->is_array()) {
+      for (const auto& a : *it) {
+        if (!a.is_string()) continue;
+        if (auto b = Base64UrlDecode(a.get<std::string>()); b) exp.allow_credentials.push_back(*b);
+      }
+    }
+    exp.user_handle = principal->user_handle;
+    exp.sign_count_policy = webauthn::SignCountPolicy::kFlag;  // the policy engine decides
+    exp.verify_time = now;
+    auto verified = webauthn::VerifyAssertion(*response, exp);
+    if (!verified) return refuse(verified.error(), true);
+
+    RiskSignals risk = ComputeRiskSignals(*cred, verified->sign_count, verified->flags.backup_state,
+                                          now, im.policy.unused_days);
+    risk.sign_count_regressed = risk.sign_count_regressed || verified->sign_count_regressed;
+    risk.backup_state_changed = risk.backup_state_changed || verified->backup_state_changed;
+    LoginFacts facts;
+    facts.kind = cred->kind;
+    facts.user_verified = verified->flags.user_verified;
+    facts.backup_eligible = verified->flags.backup_eligible;
+    facts.attestation_trusted = cred->trust_status == "trusted";
+    Impl::Decided d =
+        im.Decide(*principal, *cred, facts, risk, *state, context, now, verified->sign_count,
+                  verified->flags.backup_state, *snap.principal_credentials, session);
+    w.spend = true;
+    w.audit.push_back(d.event);
+    if (!d.deny) {
+      w.record_use = true;
+      w.credential_id = cred->id;
+      w.expected_sign_count = d.expected_sign_count;
+      w.new_sign_count = d.stored_count;
+      w.backup_state = d.backup_state;
+      if (d.step_up_event) w.audit.push_back(*d.step_up_event);
+    }
+    out.decided = std::move(d);
+    return w;
+  };
+  auto ran = im.store->RunLogin(*challenge, "login", now,
+                                response ? ByteSpan(response->raw_id) : ByteSpan(), plan);
+  if (!ran) {
+    const ErrorCode code = ran.error().code;
+    if (code == ErrorCode::kStoreUnavailable) return Fail(ran.error());
+    // Another login spent the challenge after our snapshot: this response answered an answered
+    // ceremony (the loser of two racing submissions may have read the winner's counter and seen a
+    // regression: the replay, not that, is the answer).
+    if (code == ErrorCode::kChallengeReplayed) return im.AuditFailure(out.ev, ran.error());
+    if (out.decided && !out.decided->deny) {
+      // The counter moved after the snapshot (kStoreConflict) or the credential went away.
+      AuditEvent ev = out.decided->event;
+      ev.outcome = "success";
+      ev.code.clear();
+      return im.SpendAndFail(*challenge, now, std::move(ev), ran.error());
+    }
+    return im.AuditFailure(out.ev, ran.error());
+  }
+  if (out.failure) return Fail(std::move(*out.failure));
+  if (!out.decided) return Fail(ErrorCode::kInternal, "login planner did not run");
+  return im.Finish(std::move(*out.decided), session);
 }
 
 Result<Authenticator::Impl::CardLogin> Authenticator::Impl::StartCardLogin(

@@ -11,12 +11,16 @@
 #ifndef KEYWARD_AUTHENTICATOR_CREDENTIAL_STORE_H_
 #define KEYWARD_AUTHENTICATOR_CREDENTIAL_STORE_H_
 
+#include <array>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/bytes.h"
 #include "core/json.h"
+#include "core/secret.h"
 #include "keyward/authenticator.h"
 
 namespace keyward::authenticator {
@@ -48,7 +52,25 @@ struct ChallengeRecord {
   std::string state_json;    // ceremony parameters the Finish step needs
   int64_t created_at = 0;
   int64_t expires_at = 0;
-  bool used = false;  // read back only (ListChallenges)
+  bool used = false;    // read back only (ListChallenges, DumpAll)
+  int64_t used_at = 0;  // DumpAll / LoadAll only: when it was spent (0: open)
+};
+
+// One stored audit row (DumpAll / LoadAll copy them verbatim).
+struct AuditRow {
+  int64_t seq = 0;
+  std::string principal;  // the pseudonym, as indexed
+  std::string line;
+  std::string hash;
+};
+
+// Everything a store holds, for `keyward store copy`.
+struct StoreContents {
+  std::vector<Principal> principals;
+  std::vector<Credential> credentials;
+  std::vector<ChallengeRecord> challenges;
+  std::vector<AuditRow> audit;
+  SecretBytes pseudonym_key;
 };
 
 // What a login reads before verification, from ONE snapshot of the store (ReadLogin). Each
@@ -59,6 +81,26 @@ struct LoginSnapshot {
   Result<Principal> principal = Fail(ErrorCode::kInternal, "not read");
   Result<std::vector<Credential>> principal_credentials = Fail(ErrorCode::kInternal, "not read");
 };
+
+// What a login writes, decided by the caller from its snapshot (RunLogin's planner). Everything
+// here commits together or not at all.
+struct LoginWrite {
+  // Spend the challenge (`used_at IS NULL` → now). When another login spent it after the snapshot,
+  // RunLogin returns kChallengeReplayed and writes NOTHING (not even `audit`).
+  bool spend = false;
+  // Compare-and-set the credential's counter: expected_sign_count → new_sign_count, BS and
+  // last_used_at = now. kStoreConflict (nothing written) when the counter moved meanwhile.
+  bool record_use = false;
+  Bytes credential_id;
+  uint32_t expected_sign_count = 0;
+  uint32_t new_sign_count = 0;
+  bool backup_state = false;
+  // Appended in order, in the same transaction (none: a read-only login, nothing is written).
+  std::vector<AuditEvent> audit;
+};
+// Called with the snapshot; may run more than once (an optimistic attempt retried), always on the
+// latest snapshot: it must not call into the store and must leave its outputs as of its last call.
+using LoginPlanner = std::function<LoginWrite(const LoginSnapshot&)>;
 
 class CredentialStore {
  public:
@@ -108,7 +150,24 @@ class CredentialStore {
   virtual Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
                                      uint32_t expected_sign_count, uint32_t new_sign_count,
                                      bool backup_state, int64_t now, const AuditEvent* audit) = 0;
+  // A whole login in ONE transaction: read the snapshot (as ReadLogin: the challenge, the
+  // credential, its principal and the principal's credentials), let `plan` decide (verification,
+  // policy: no store access), then spend / compare-and-set / append audit as planned, commit.
+  // Returns Ok when the plan was written (or wrote nothing); kChallengeReplayed / kStoreConflict /
+  // kNotFound with nothing written when the challenge or counter changed after the snapshot; the
+  // store's own errors (kStoreBusy, kStoreUnavailable, ...). On SQLite at most one commit (so one
+  // fsync); on PostgreSQL at most two round trips on the success path.
+  virtual Result<void> RunLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
+                                ByteSpan credential_id, const LoginPlanner& plan) = 0;
   virtual Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) = 0;
+
+  // The whole store in one read transaction.
+  virtual Result<StoreContents> DumpAll() = 0;
+  // Into an EMPTY store (kAlreadyExists otherwise), in one transaction: the rows verbatim, the
+  // audit head set to the last row, and the pseudonym key replaced by the source's.
+  virtual Result<void> LoadAll(const StoreContents& contents) = 0;
+  // Row counts: principals, credentials, challenges, audit records.
+  virtual Result<std::array<uint64_t, 4>> Counts() = 0;
 
   virtual Result<void> AppendAudit(const AuditEvent& event) = 0;
   // The last n records (n == 0: all), oldest first.

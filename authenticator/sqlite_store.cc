@@ -319,21 +319,8 @@ Result<void> SqliteStore::AppendAuditLocked(const AuditEvent& e) {
       prev = s.Text(1);
     }
   }
-  Json body = Json::object();
-  body["ts"] = e.time;
-  body["event"] = e.event;
-  body["outcome"] = e.outcome;
-  if (!e.code.empty()) body["code"] = e.code;
   const std::string principal = Pseudonym(e.principal_id);
-  if (!principal.empty()) body["principal"] = principal;
-  if (!e.credential_id.empty()) body["credential"] = CredentialPseudonym(e.credential_id);
-  if (!e.kind.empty()) body["kind"] = e.kind;
-  if (!e.aal.empty()) body["aal"] = e.aal;
-  if (!e.action.empty()) body["action"] = e.action;
-  if (!e.risk.empty()) body["risk"] = e.risk;
-  if (!e.reasons.empty()) body["reasons"] = e.reasons;
-  if (!e.subject.empty()) body["subject"] = e.subject;
-  if (e.details.is_object()) body["details"] = e.details;
+  Json body = AuditBody(e, principal, CredentialPseudonym(e.credential_id));
   ChainedLine chained = ChainAuditRecord(std::move(body), seq, prev);
   {
     KW_ASSIGN_OR_RETURN(
@@ -675,7 +662,11 @@ Result<void> SqliteStore::PutChallenge(const ChallengeRecord& r) {
     } else {
       s.Bind(3, r.principal_id);
     }
-    KW_TRY(s.Bind(4, r.state_json).Bind(5, r.created_at).Bind(6, r.expires_at).Run());
+    auto run = s.Bind(4, r.state_json).Bind(5, r.created_at).Bind(6, r.expires_at).Run();
+    if (!run && run.error().native == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return Fail(ErrorCode::kNotFound, "no such principal", run.error().native);
+    }
+    KW_TRY(run);
   }
   return tx.Commit();
 }
@@ -754,6 +745,11 @@ Result<LoginSnapshot> SqliteStore::ReadLogin(ByteSpan challenge, std::string_vie
     SqliteDb* db;
     ~EndRead() { db->Rollback(); }  // a read transaction has nothing to commit
   } end_read{db_.get()};
+  return ReadLoginLocked(challenge, purpose, now, credential_id);
+}
+
+LoginSnapshot SqliteStore::ReadLoginLocked(ByteSpan challenge, std::string_view purpose,
+                                           int64_t now, ByteSpan credential_id) {
   LoginSnapshot snap;
   snap.challenge = PeekChallengeLocked(challenge, purpose, now);
   if (!snap.challenge || credential_id.empty()) return snap;
@@ -763,6 +759,40 @@ Result<LoginSnapshot> SqliteStore::ReadLogin(ByteSpan challenge, std::string_vie
   if (!snap.principal) return snap;
   snap.principal_credentials = ListCredentialsLocked(snap.credential->principal_id);
   return snap;
+}
+
+Result<void> SqliteStore::WriteLoginLocked(ByteSpan challenge, int64_t now,
+                                           const LoginWrite& write) {
+  if (write.spend) KW_TRY(SpendChallengeLocked(challenge, now));
+  if (write.record_use) {
+    KW_TRY(CasSignCountLocked(write.credential_id, write.expected_sign_count, write.new_sign_count,
+                              write.backup_state, now));
+  }
+  for (const AuditEvent& e : write.audit) KW_TRY(AppendAuditLocked(e));
+  return Ok();
+}
+
+Result<void> SqliteStore::RunLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
+                                   ByteSpan credential_id, const LoginPlanner& plan) {
+  std::lock_guard lock(mu_);
+  for (int attempt = 0;; ++attempt) {
+    const bool optimistic = attempt == 0;
+    KW_TRY(optimistic ? db_->BeginDeferred() : db_->BeginImmediate());
+    struct EndTx {
+      SqliteDb* db;
+      ~EndTx() { db->Rollback(); }  // no-op after a commit
+    } end_tx{db_.get()};
+    const LoginSnapshot snap = ReadLoginLocked(challenge, purpose, now, credential_id);
+    const LoginWrite write = plan(snap);
+    if (!write.spend && !write.record_use && write.audit.empty()) return Ok();
+    auto written = WriteLoginLocked(challenge, now, write);
+    if (!written) {
+      // A stale snapshot or another writer: read again under the write lock and decide again.
+      if (optimistic && written.error().code == ErrorCode::kStoreBusy) continue;
+      return written;
+    }
+    return db_->Commit();
+  }
 }
 
 Result<void> SqliteStore::SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) {
@@ -862,6 +892,133 @@ Result<AuditVerification> SqliteStore::VerifyAuditChain() {
                 line_no);
   }
   return v;
+}
+
+Result<std::array<uint64_t, 4>> SqliteStore::Counts() {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT (SELECT count(*) FROM principals), "
+                                                "(SELECT count(*) FROM credentials), "
+                                                "(SELECT count(*) FROM challenges), "
+                                                "(SELECT count(*) FROM audit)"));
+  KW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kStoreIo, "count returned no row");
+  return std::array<uint64_t, 4>{static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)),
+                                 static_cast<uint64_t>(s.Int(2)), static_cast<uint64_t>(s.Int(3))};
+}
+
+Result<StoreContents> SqliteStore::DumpAll() {
+  std::lock_guard lock(mu_);
+  KW_TRY(db_->BeginDeferred());
+  struct EndRead {
+    SqliteDb* db;
+    ~EndRead() { db->Rollback(); }
+  } end_read{db_.get()};
+  StoreContents out;
+  out.pseudonym_key = pseudonym_key_;
+  {
+    KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kPrincipalColumns +
+                                                  " FROM principals ORDER BY id"));
+    for (;;) {
+      KW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.principals.push_back(ReadPrincipal(s));
+    }
+  }
+  {
+    KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string("SELECT ") + kCredentialColumns +
+                                                  " FROM credentials ORDER BY id"));
+    for (;;) {
+      KW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      KW_ASSIGN_OR_RETURN(Credential c, ReadCredential(s));
+      out.credentials.push_back(std::move(c));
+    }
+  }
+  {
+    KW_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("SELECT challenge, purpose, principal_id, state, created_at, "
+                                     "expires_at, used_at FROM challenges ORDER BY challenge"));
+    for (;;) {
+      KW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      ChallengeRecord r;
+      r.challenge = s.Blob(0);
+      r.purpose = s.Text(1);
+      r.principal_id = s.IsNull(2) ? std::string() : s.Text(2);
+      r.state_json = s.Text(3);
+      r.created_at = s.Int(4);
+      r.expires_at = s.Int(5);
+      r.used = !s.IsNull(6);
+      r.used_at = r.used ? s.Int(6) : 0;
+      out.challenges.push_back(std::move(r));
+    }
+  }
+  {
+    KW_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("SELECT seq, principal, line, hash FROM audit ORDER BY seq"));
+    for (;;) {
+      KW_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.audit.push_back(AuditRow{s.Int(0), s.Text(1), s.Text(2), s.Text(3)});
+    }
+  }
+  return out;
+}
+
+Result<void> SqliteStore::LoadAll(const StoreContents& in) {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
+  {
+    KW_ASSIGN_OR_RETURN(
+        Statement s,
+        db_->Prepare("SELECT EXISTS(SELECT 1 FROM principals) OR "
+                     "EXISTS(SELECT 1 FROM audit) OR EXISTS(SELECT 1 FROM challenges)"));
+    KW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row && s.Int(0) != 0) return Fail(ErrorCode::kAlreadyExists, "target store is not empty");
+  }
+  for (const Principal& p : in.principals) KW_TRY(InsertPrincipalLocked(p));
+  for (const Credential& c : in.credentials) KW_TRY(InsertCredentialLocked(c));
+  for (const ChallengeRecord& r : in.challenges) {
+    KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("INSERT INTO challenges(challenge, purpose, "
+                                                  "principal_id, state, created_at, expires_at, "
+                                                  "used_at) VALUES(?,?,?,?,?,?,?)"));
+    s.Bind(1, ByteSpan(r.challenge)).Bind(2, r.purpose);
+    if (r.principal_id.empty()) {
+      s.BindNull(3);
+    } else {
+      s.Bind(3, r.principal_id);
+    }
+    s.Bind(4, r.state_json).Bind(5, r.created_at).Bind(6, r.expires_at);
+    if (r.used) {
+      s.Bind(7, r.used_at);
+    } else {
+      s.BindNull(7);
+    }
+    KW_TRY(s.Run());
+  }
+  for (const AuditRow& a : in.audit) {
+    KW_ASSIGN_OR_RETURN(
+        Statement s, db_->Prepare("INSERT INTO audit(seq, principal, line, hash) VALUES(?,?,?,?)"));
+    KW_TRY(s.Bind(1, a.seq).Bind(2, a.principal).Bind(3, a.line).Bind(4, a.hash).Run());
+  }
+  if (!in.audit.empty()) {
+    KW_ASSIGN_OR_RETURN(
+        Statement s,
+        db_->Prepare("INSERT INTO audit_head(id, seq, hash) VALUES(1, ?, ?) "
+                     "ON CONFLICT(id) DO UPDATE SET seq=excluded.seq, hash=excluded.hash"));
+    KW_TRY(s.Bind(1, in.audit.back().seq).Bind(2, in.audit.back().hash).Run());
+  }
+  if (in.pseudonym_key.size() != 32) {
+    return Fail(ErrorCode::kStoreCorrupt, "source pseudonym key is not 32 bytes");
+  }
+  {
+    KW_ASSIGN_OR_RETURN(Statement s,
+                        db_->Prepare("UPDATE meta SET value=? WHERE key='pseudonym_key'"));
+    KW_TRY(s.Bind(1, in.pseudonym_key.reveal()).Run());
+  }
+  KW_TRY(tx.Commit());
+  pseudonym_key_ = in.pseudonym_key;
+  return Ok();
 }
 
 Result<void> SqliteStore::CheckIntegrity() {

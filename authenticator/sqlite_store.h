@@ -80,7 +80,17 @@ class SqliteStore final : public CredentialStore {
   Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
                              uint32_t expected_sign_count, uint32_t new_sign_count,
                              bool backup_state, int64_t now, const AuditEvent* audit) override;
+  // One optimistic transaction (as VerifyAndRecordUse): a deferred BEGIN reads the snapshot, the
+  // planner decides, the writes upgrade to the write lock; when another connection committed after
+  // the snapshot (or holds the write lock) the attempt is rolled back and run once more from the
+  // read under BEGIN IMMEDIATE (the planner then sees the latest state). One COMMIT per login.
+  Result<void> RunLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
+                        ByteSpan credential_id, const LoginPlanner& plan) override;
   Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) override;
+
+  Result<StoreContents> DumpAll() override;
+  Result<void> LoadAll(const StoreContents& contents) override;
+  Result<std::array<uint64_t, 4>> Counts() override;
 
   Result<void> AppendAudit(const AuditEvent& event) override;
   Result<std::vector<std::string>> AuditTail(size_t n) override;
@@ -151,6 +161,9 @@ class SqliteStore final : public CredentialStore {
   Result<ChallengeRecord> ReadChallengeLocked(ByteSpan challenge, std::string_view purpose,
                                               bool* used);
   Result<void> SpendChallengeLocked(ByteSpan challenge, int64_t now);
+  LoginSnapshot ReadLoginLocked(ByteSpan challenge, std::string_view purpose, int64_t now,
+                                ByteSpan credential_id);
+  Result<void> WriteLoginLocked(ByteSpan challenge, int64_t now, const LoginWrite& write);
   Result<void> CasSignCountLocked(ByteSpan credential_id, uint32_t expected, uint32_t next,
                                   bool backup_state, int64_t used_at);
   std::string CredentialPseudonym(ByteSpan credential_id) const;

@@ -149,7 +149,24 @@ struct Session {
   std::optional<PolicyDecision> pending_step_up;
 };
 
+// Where a credential store lives. Accepted forms:
+//   sqlite:PATH  or a bare PATH                  a SQLite file (created when missing)
+//   postgresql://...  or  postgres://...          PostgreSQL, a libpq connection URI, e.g.
+//     postgresql://keyward@db1.example/keyward?sslmode=verify-full
+//     postgresql:///keyward?host=/run/postgresql  (Unix socket directory)
+// kStoreUrlInvalid for an empty URL, an empty path or an unknown scheme ("mysql://...").
+struct StoreUrl {
+  enum class Backend { kSqlite, kPostgres };
+  Backend backend = Backend::kSqlite;
+  std::string target;  // the SQLite path, or the libpq URI as given
+  // For messages and logs: the URL with any password replaced by "***".
+  std::string Redacted() const;
+};
+Result<StoreUrl> ParseStoreUrl(std::string_view url);
+
 struct AuthenticatorConfig {
+  // The store (see StoreUrl). When empty, db_path is used as a SQLite path.
+  std::string store_url;
   std::string db_path;  // SQLite file; created when missing
   std::string rp_id;    // WebAuthn RP ID, e.g. "example.com"
   std::string rp_name;
@@ -172,7 +189,23 @@ struct AuthenticatorConfig {
   // when the process dies; an OS crash or power loss may lose the latest commits (a spent
   // challenge or an advanced sign count could come back). Off by default.
   bool store_relaxed_durability = false;
+  // PostgreSQL: at most this many connections per Authenticator (a bounded pool; a call waits up
+  // to 10 s for a free one, then kStoreBusy).
+  int store_pool_size = 4;
 };
+
+// Opens (creating or migrating to the current schema) the store at `url`. `keyward store migrate`.
+Result<void> MigrateStore(std::string_view url);
+struct StoreCopyReport {
+  uint64_t principals = 0, credentials = 0, challenges = 0, audit_records = 0;
+  std::string audit_head_hash;  // the copied chain verified on the target
+};
+// Copies every principal, credential, open or spent challenge, audit record (verbatim: the chain
+// and its pseudonyms stay valid) and the pseudonym key from `from` into the EMPTY store `to` in one
+// transaction on the target, then checks the counts on both sides and verifies the target's audit
+// chain. kAlreadyExists when `to` holds any principal or audit record; kStoreConflict when the
+// counts differ after the copy. `keyward store copy`.
+Result<StoreCopyReport> CopyStore(std::string_view from, std::string_view to);
 
 struct CeremonyStart {
   std::string ceremony_id;   // base64url(challenge): keep it in the session, pass it to Finish*

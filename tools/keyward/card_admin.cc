@@ -60,7 +60,7 @@ Result<void> Record(const AdminOptions& o, const std::string& action, const std:
                     const std::string& outcome, const nlohmann::json& details) {
   if (o.db.empty()) return Ok();
   authenticator::AuthenticatorConfig config;
-  config.db_path = o.db;
+  config.store_url = o.db;  // a path, sqlite:PATH or postgresql://...
   config.rp_id = "localhost";
   KW_ASSIGN_OR_RETURN(auto a, authenticator::Authenticator::Open(config));
   return a->RecordAdminAction(action, subject, outcome, details.is_object() ? details.dump() : "");

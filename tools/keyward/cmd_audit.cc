@@ -46,11 +46,16 @@ int Fail(const Error& e, bool json, std::string_view what) {
 }
 
 Result<std::unique_ptr<Authenticator>> OpenStore(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
-    return ::keyward::Fail(ErrorCode::kNotFound, "no store at " + db + " (use --db or KEYWARD_DB)");
+  // A path, sqlite:PATH or postgresql://... (an existing SQLite file: these commands never
+  // create one).
+  KW_ASSIGN_OR_RETURN(authenticator::StoreUrl url, authenticator::ParseStoreUrl(db));
+  if (url.backend == authenticator::StoreUrl::Backend::kSqlite &&
+      !std::filesystem::exists(url.target)) {
+    return ::keyward::Fail(ErrorCode::kNotFound,
+                           "no store at " + url.target + " (use --db or KEYWARD_DB)");
   }
   authenticator::AuthenticatorConfig config;
-  config.db_path = db;
+  config.store_url = db;
   config.rp_id = "localhost";
   return Authenticator::Open(config);
 }
@@ -145,12 +150,12 @@ Command MakeAudit(CLI::App& root) {
   auto opts = std::make_shared<AuditOptions>();
   opts->db = DefaultAuditDb();
   auto* tail = app->add_subcommand("tail", "Print the newest audit records");
-  tail->add_option("--db", opts->db, "credential store (SQLite file)");
+  tail->add_option("--db", opts->db, "credential store: a path, sqlite:PATH or postgresql://...");
   tail->add_flag("--json", opts->json, "records as JSON lines");
   tail->add_option("-n", opts->n, "number of records (default 20)");
   tail->add_flag("--all", opts->all, "every record");
   auto* verify = app->add_subcommand("verify", "Verify the audit hash chain");
-  verify->add_option("--db", opts->db, "credential store (SQLite file)");
+  verify->add_option("--db", opts->db, "credential store: a path, sqlite:PATH or postgresql://...");
   verify->add_option("--file", opts->file, "verify exported JSON lines instead of a store");
   verify->add_flag("--json", opts->json, "JSON output");
   return {app, [opts, tail, verify]() -> int {

@@ -109,7 +109,7 @@ void PrintText(const en::EnrollReport& r) {
 // through Authenticator::EnrollCertificate, validated against --ca-cert.
 Result<void> RecordInDb(const EnrollCli& c, const en::EnrollReport& r) {
   authenticator::AuthenticatorConfig cfg;
-  cfg.db_path = c.db;
+  cfg.store_url = c.db;  // a path, sqlite:PATH or postgresql://...
   cfg.rp_id = "localhost";
   cfg.policy = "workforce";
   if (!c.o.ca_cert_path.empty()) {

@@ -398,8 +398,9 @@ class Demo {
     if (!r) {
       const auto c = r.error().code;
       return (c == ErrorCode::kStoreIo || c == ErrorCode::kStoreBusy ||
-              c == ErrorCode::kStoreCorrupt || c == ErrorCode::kPcscNoService ||
-              c == ErrorCode::kPcscReaderNotFound || c == ErrorCode::kPcscNoCard)
+              c == ErrorCode::kStoreUnavailable || c == ErrorCode::kStoreCorrupt ||
+              c == ErrorCode::kPcscNoService || c == ErrorCode::kPcscReaderNotFound ||
+              c == ErrorCode::kPcscNoCard)
                  ? kExitEnvironment
                  : kExitRejected;
     }
@@ -455,7 +456,7 @@ class Demo {
     trust.AddRoot(key_root);
 
     authn::AuthenticatorConfig config;
-    config.db_path = o_.db;
+    config.store_url = o_.db;  // a path, sqlite:PATH or postgresql://...
     config.rp_id = kRpId;
     config.rp_name = "keyward demo";
     config.origins = {kOrigin};

@@ -24,6 +24,7 @@ int ExitFor(const Error& e) {
   switch (e.code) {
     case ErrorCode::kStoreIo:
     case ErrorCode::kStoreBusy:
+    case ErrorCode::kStoreUnavailable:
     case ErrorCode::kStoreCorrupt:
     case ErrorCode::kSchemaVersionUnsupported:
       return kExitEnvironment;
@@ -47,11 +48,16 @@ int Report(const Error& e, bool json, std::string_view what) {
 }
 
 Result<std::unique_ptr<Authenticator>> OpenExisting(const std::string& db) {
-  if (!std::filesystem::exists(db)) {
-    return Fail(ErrorCode::kNotFound, "no store at " + db + " (use --db or KEYWARD_DB)");
+  // A path, sqlite:PATH or postgresql://... (an existing SQLite file: these commands never
+  // create one).
+  KW_ASSIGN_OR_RETURN(authenticator::StoreUrl url, authenticator::ParseStoreUrl(db));
+  if (url.backend == authenticator::StoreUrl::Backend::kSqlite &&
+      !std::filesystem::exists(url.target)) {
+    return ::keyward::Fail(ErrorCode::kNotFound,
+                           "no store at " + url.target + " (use --db or KEYWARD_DB)");
   }
-  AuthenticatorConfig config;
-  config.db_path = db;
+  authenticator::AuthenticatorConfig config;
+  config.store_url = db;
   config.rp_id = "localhost";
   return Authenticator::Open(config);
 }
@@ -207,7 +213,7 @@ Command MakeUsers(CLI::App& root) {
   app->require_subcommand(1);
   auto opts = std::make_shared<Options>();
   auto common = [&](CLI::App* sub) {
-    sub->add_option("--db", opts->db, "credential store (SQLite file)");
+    sub->add_option("--db", opts->db, "credential store: a path, sqlite:PATH or postgresql://...");
     sub->add_flag("--json", opts->json, "JSON output");
   };
   auto* list = app->add_subcommand("list", "List principals");

@@ -107,6 +107,42 @@ TEST_F(CliTest, AuditTailAndVerifyDetectTampering) {
   EXPECT_EQ(b["error"]["line"], 3);
 }
 
+// keyward store migrate / copy, and the store URL forms of --db.
+TEST_F(CliTest, StoreMigrateAndCopy) {
+  const std::string target = dir_.File("copy.db");
+  CliRun migrate = Keyward("store migrate --json --db sqlite:" + target);
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.out;
+  EXPECT_EQ(MustJson(migrate.out)["db"], "sqlite:" + target);
+  CliRun copy = Keyward("store copy --json --from " + db_ + " --to sqlite:" + target);
+  ASSERT_EQ(copy.exit_code, 0) << copy.out;
+  Json c = MustJson(copy.out);
+  EXPECT_EQ(c["principals"], 1);
+  EXPECT_EQ(c["credentials"], 2);
+  Json verified = MustJson(Keyward("audit verify --json --db sqlite:" + target).out);
+  EXPECT_EQ(verified["verified"], true);
+  EXPECT_EQ(verified["records"], c["audit_records"]);
+  EXPECT_EQ(verified["head_hash"], c["audit_head_hash"]);
+  // The copy lists the same principal through a sqlite: URL.
+  Json list = MustJson(Keyward("users list --json --db sqlite:" + target).out);
+  ASSERT_EQ(list["principals"].size(), 1u);
+  // Copying again into the now non-empty store is refused.
+  CliRun again = Keyward("store copy --json --from " + db_ + " --to " + target);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(MustJson(again.out)["error"]["code"], "already_exists");
+}
+
+TEST(CliErrors, BadStoreUrls) {
+  CliRun r = Keyward("store migrate --json --db mysql://h/db");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(MustJson(r.out)["error"]["code"], "store_url_invalid");
+  CliRun u = Keyward("users list --json --db sqlite:");
+  EXPECT_EQ(MustJson(u.out)["error"]["code"], "store_url_invalid");
+  CliRun down =
+      Keyward("store migrate --json --db 'postgresql:///x?host=/nonexistent-kw&connect_timeout=1'");
+  EXPECT_EQ(down.exit_code, 3);
+  EXPECT_EQ(MustJson(down.out)["error"]["code"], "store_unavailable");
+}
+
 TEST(CliErrors, MissingStore) {
   CliRun r = Keyward("users list --json --db /nonexistent-kw/none.db");
   EXPECT_EQ(r.exit_code, 1);
