@@ -19,12 +19,15 @@
 # Adding a component is one call at the end of this file:
 #   keyward_component(NAME AREAS <static targets taken whole> [DEPENDS <components>]
 #                     [PUBLIC_DEPS <imported targets consumers need>] [REQUIRES <pkg-config names>])
-# e.g. the C ABI (capi/, issue #13) joins at merge with
-#   keyward_component(c AREAS keyward_capi DEPENDS authenticator)
-# giving libkeyward-c.so, the imported target keyward::c, keyward-c.pc and abi/libkeyward-c.symbols
-# (run scripts/abi-symbols --update once to record its exported functions). Its C symbols
-# (keyward_*) pass the version script as they are.
-# Everything else (export set, pkg-config file, symbol check, install rules) follows from the call.
+# Everything else (export set, pkg-config file, install rules, the symbol check) follows from it.
+# The C ABI (capi/, issue #13) joins at merge in one of two ways:
+#  - built here from its archive: keyward_component(c AREAS keyward_capi DEPENDS authenticator)
+#    gives libkeyward-c.so.0.2, keyward::c and keyward-c.pc (drop capi's own add_library/install
+#    of keyward_c then); its C symbols (keyward_*) pass cmake/keyward.map as they are;
+#  - or capi keeps building and installing its own shared target keyward_c (with its .pc file):
+#    keyward_component(c TARGET keyward_c) only adds it to the CMake package as keyward::c.
+# Either way, record its symbols once: scripts/abi-symbols --update <installed libdir>
+# (abi/libkeyward-c.symbols), and add its Debian package stanza (docs/packaging.md).
 
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -75,7 +78,19 @@ function(_keyward_static_closure target out)
 endfunction()
 
 function(keyward_component name)
-  cmake_parse_arguments(C "" "" "AREAS;DEPENDS;PUBLIC_DEPS;REQUIRES" ${ARGN})
+  cmake_parse_arguments(C "" "TARGET" "AREAS;DEPENDS;PUBLIC_DEPS;REQUIRES" ${ARGN})
+  if(C_TARGET)  # a shared library built and installed elsewhere: only join the CMake package
+    if(NOT TARGET ${C_TARGET})
+      message(STATUS "keyward component ${name}: ${C_TARGET} is not built, component skipped")
+      return()
+    endif()
+    add_library(keyward::${name} ALIAS ${C_TARGET})
+    set_target_properties(${C_TARGET} PROPERTIES EXPORT_NAME ${name})
+    install(TARGETS ${C_TARGET} EXPORT keywardTargets
+      LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev)
+    set(KEYWARD_COMPONENTS ${KEYWARD_COMPONENTS} ${name} CACHE INTERNAL "")
+    return()
+  endif()
   foreach(a ${C_AREAS})
     if(NOT TARGET ${a})
       message(STATUS "keyward component ${name}: ${a} is not built, component skipped")
