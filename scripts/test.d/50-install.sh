@@ -8,7 +8,8 @@
 #  4. the Debian packages built from a clean copy of the tree (dpkg-buildpackage -b -uc -us, tests
 #     and benchmarks off, ccache on), installed with apt (root only), the example built against
 #     /usr and run, then the packages purged again so the machine stays as it was.
-#     KEYWARD_SKIP_DEB=1 leaves step 4 out (e.g. when not root).
+#     KEYWARD_SKIP_DEB=1 leaves step 4 out (e.g. when not root); KEYWARD_PREBUILT_DEBS=DIR
+#     installs and tests the .debs in DIR instead of building them.
 # Sourced by scripts/test: counts with count_results, never exits.
 pkg_passed=0 pkg_failed=0
 pkg_check() {  # pkg_check NAME command...: one result
@@ -96,12 +97,18 @@ if [ "${KEYWARD_SKIP_DEB:-0}" = 1 ] || [ "$(id -u)" != 0 ]; then
 else
   pkg_src=$pkg_dir/deb/keyward
   mkdir -p "$pkg_src"
-  # A clean tree: what git tracks (plus uncommitted edits), none of the build directories.
-  (cd "$root" && git ls-files -z --cached --others --exclude-standard |
-     grep -zv '^build' | xargs -0 cp --parents -t "$pkg_src") 2>/dev/null
-  echo "== install: dpkg-buildpackage (log: $pkg_dir/deb/build.log)"
-  pkg_check "dpkg-buildpackage -b -uc -us" \
-    bash -c "cd '$pkg_src' && dpkg-buildpackage -b -uc -us -j$jobs >'$pkg_dir/deb/build.log' 2>&1"
+  if [ -n "${KEYWARD_PREBUILT_DEBS:-}" ]; then
+    # Packages built elsewhere (another CI job, an earlier run): install and test those.
+    echo "note install: using the packages in $KEYWARD_PREBUILT_DEBS (no dpkg-buildpackage)"
+    cp "$KEYWARD_PREBUILT_DEBS"/*.deb "$pkg_dir/deb/"
+  else
+    # A clean tree: what git tracks (plus uncommitted edits), none of the build directories.
+    (cd "$root" && git ls-files -z --cached --others --exclude-standard |
+       grep -zv '^build' | xargs -0 cp --parents -t "$pkg_src") 2>/dev/null
+    echo "== install: dpkg-buildpackage (log: $pkg_dir/deb/build.log)"
+    pkg_check "dpkg-buildpackage -b -uc -us" \
+      bash -c "cd '$pkg_src' && dpkg-buildpackage -b -uc -us -j$jobs >'$pkg_dir/deb/build.log' 2>&1"
+  fi
   pkg_debs=("$pkg_dir"/deb/*.deb)
   if [ -e "${pkg_debs[0]}" ]; then
     ls -l "${pkg_debs[@]}"
