@@ -1,23 +1,2 @@
-// Mapping of PC/SC (pcsc-lite winscard) return codes to keyward ErrorCodes. The SCARD_* value is
-// kept in Error::native.
-#ifndef KEYWARD_PCSC_SCARD_ERROR_H_
-#define KEYWARD_PCSC_SCARD_ERROR_H_
-
-#include <cstdint>
-#include <string>
-
-#include "keyward/result.h"
-
-namespace keyward::pcsc {
-
-// `rv` is a winscard LONG return code (SCARD_S_SUCCESS is not an error: do not pass it).
-Error ScardError(long rv, std::string what);
-// "SCARD_E_NO_SERVICE" etc.
-std::string ScardName(long rv);
-// The sentence the CLI prints when pcscd is not running.
-inline constexpr const char* kStartPcscdHint =
-    "pcscd is not running: start it (e.g. `systemctl start pcscd.socket`, or `pcscd` as root)";
-
-}  // namespace keyward::pcsc
-
-#endif  // KEYWARD_PCSC_SCARD_ERROR_H_
+// Moved to the public include/keyward/pcsc/scard_error.h; this forwarder keeps internal includes working.
+#include "keyward/pcsc/scard_error.h"  // IWYU pragma: export

@@ -19,7 +19,10 @@
 #include <string_view>
 #include <vector>
 
+#include "keyward/export.h"
 #include "keyward/result.h"
+
+KEYWARD_API_BEGIN
 
 namespace keyward::attestation {
 
@@ -85,5 +88,7 @@ class AttestationPolicy {
 };
 
 }  // namespace keyward::attestation
+
+KEYWARD_API_END
 
 #endif  // KEYWARD_ATTESTATION_H_

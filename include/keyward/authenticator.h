@@ -37,7 +37,10 @@
 #include <string_view>
 #include <vector>
 
+#include "keyward/export.h"
 #include "keyward/result.h"
+
+KEYWARD_API_BEGIN
 
 namespace keyward::attestation {
 class TrustStore;
@@ -355,5 +358,7 @@ std::string DecisionToJson(const PolicyDecision& decision);
 std::string AuthResultToJson(const AuthResult& result);
 
 }  // namespace keyward::authenticator
+
+KEYWARD_API_END
 
 #endif  // KEYWARD_AUTHENTICATOR_H_

@@ -13,16 +13,16 @@
 #ifndef KEYWARD_ENROLL_H_
 #define KEYWARD_ENROLL_H_
 
-#include "enroll/batch.h"
-#include "enroll/card_secrets.h"
-#include "enroll/csr.h"
-#include "enroll/enrollment.h"
-#include "enroll/import_cert.h"
-#include "enroll/journal.h"
-#include "enroll/local_ca.h"
-#include "enroll/login_check.h"
-#include "enroll/profile.h"
-#include "enroll/users_csv.h"
+#include "keyward/enroll/batch.h"
+#include "keyward/enroll/card_secrets.h"
+#include "keyward/enroll/csr.h"
+#include "keyward/enroll/enrollment.h"
+#include "keyward/enroll/import_cert.h"
+#include "keyward/enroll/journal.h"
+#include "keyward/enroll/local_ca.h"
+#include "keyward/enroll/login_check.h"
+#include "keyward/enroll/profile.h"
+#include "keyward/enroll/users_csv.h"
 #include "keyward/result.h"
 
 #endif  // KEYWARD_ENROLL_H_

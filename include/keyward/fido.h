@@ -20,9 +20,12 @@
 #include <string_view>
 #include <vector>
 
-#include "core/bytes.h"
-#include "core/secret.h"
+#include "keyward/bytes.h"
+#include "keyward/export.h"
 #include "keyward/result.h"
+#include "keyward/secret.h"
+
+KEYWARD_API_BEGIN
 
 namespace keyward::fido {
 
@@ -226,5 +229,7 @@ std::string MakeClientDataJson(std::string_view type, ByteSpan challenge, std::s
 Result<Bytes> MakeAttestationObject(const Credential& credential);
 
 }  // namespace keyward::fido
+
+KEYWARD_API_END
 
 #endif  // KEYWARD_FIDO_H_

@@ -11,15 +11,15 @@
 #ifndef KEYWARD_PCSC_H_
 #define KEYWARD_PCSC_H_
 
+#include "keyward/pcsc/apdu.h"
+#include "keyward/pcsc/atr.h"
+#include "keyward/pcsc/card.h"
+#include "keyward/pcsc/context.h"
+#include "keyward/pcsc/monitor.h"
+#include "keyward/pcsc/piv_client.h"
+#include "keyward/pcsc/scard_error.h"
+#include "keyward/pcsc/status_word.h"
+#include "keyward/pcsc/transceive.h"
 #include "keyward/result.h"
-#include "pcsc/apdu.h"
-#include "pcsc/atr.h"
-#include "pcsc/card.h"
-#include "pcsc/context.h"
-#include "pcsc/monitor.h"
-#include "pcsc/piv_client.h"
-#include "pcsc/scard_error.h"
-#include "pcsc/status_word.h"
-#include "pcsc/transceive.h"
 
 #endif  // KEYWARD_PCSC_H_

@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "keyward/export.h"
 #include "keyward/result.h"
+
+KEYWARD_API_BEGIN
 
 namespace keyward::pkcs11 {
 
@@ -175,5 +178,7 @@ class TokenWatcher {
 Result<LoginResult> CardLogin(const CardLoginOptions& options, std::span<const uint8_t> pin);
 
 }  // namespace keyward::pkcs11
+
+KEYWARD_API_END
 
 #endif  // KEYWARD_PKCS11_H_

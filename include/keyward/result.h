@@ -24,6 +24,10 @@
 #include <type_traits>
 #include <utility>
 
+#include "keyward/export.h"
+
+KEYWARD_API_BEGIN
+
 namespace keyward {
 
 enum class ErrorCode : uint16_t {
@@ -205,5 +209,7 @@ inline Result<void> Ok() { return {}; }
   auto tmp = (expr);                                              \
   if (!tmp) return ::keyward::Fail(std::move(tmp).error());       \
   lhs = std::move(tmp).value()
+
+KEYWARD_API_END
 
 #endif  // KEYWARD_RESULT_H_

@@ -23,7 +23,10 @@
 #include <vector>
 
 #include "keyward/attestation.h"
+#include "keyward/export.h"
 #include "keyward/result.h"
+
+KEYWARD_API_BEGIN
 
 namespace keyward::attestation {
 class TrustStore;
@@ -278,5 +281,7 @@ std::string AaguidToString(const Aaguid& aaguid);
 Result<int64_t> ParseIso8601(std::string_view text);
 
 }  // namespace keyward::webauthn
+
+KEYWARD_API_END
 
 #endif  // KEYWARD_WEBAUTHN_H_

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 
+#include "keyward/version.h"
 #include "tools/keyward/command.h"
 
 namespace keyward::cli {
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
   using namespace keyward::cli;
   CLI::App app{"keyward: WebAuthn relying-party verification, smart cards and FIDO2 keys"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "keyward 0.1.0");
+  app.set_version_flag("--version", "keyward " + std::string(keyward::Version()));
   std::vector<Command> commands;
   for (CommandFactory f : RegisteredCommands()) commands.push_back(f(app));
   try {
