@@ -203,5 +203,39 @@ TEST(BundledRootsTest, ARootOutsideItsValidityFailsAtThatTime) {
   EXPECT_EQ(chain.error().code, ErrorCode::kCertificateExpired);
 }
 
+// A real RKP chain from Google's android/keyattestation test data (tests/data/vendor): the
+// bundled "Key Attestation CA1" anchors it while its short-lived intermediates are valid.
+TEST(BundledRootsTest, KeyAttestationCa1AnchorsARealRkpChain) {
+  std::ifstream in(std::string(KEYWARD_TEST_DATA_DIR) +
+                   "/vendor/android-keyattestation-tegu-sdk36-TEE_EC_2026_ROOT.pem");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto chain = Certificate::ParsePem(ss.str());
+  ASSERT_TRUE(chain) << chain.error().ToString();
+  ASSERT_EQ(chain->size(), 5u);
+  StatementResult s;
+  s.type = AttestationType::kBasic;
+  s.trust_path.assign(chain->begin(), chain->end() - 1);  // what a device sends, root left out
+  const int64_t march_2026 = 1772323200;                  // 2026-03-01T00:00:00Z
+  TrustVerdict v = EvaluateTrust(s, "android-key", Aaguid{}, nullptr, march_2026);
+  ASSERT_EQ(v.status, TrustStatus::kTrusted) << (v.error ? v.error->ToString() : "");
+  EXPECT_EQ(v.anchor, "C=US,O=Google LLC,OU=Android,CN=Key Attestation CA1");
+  EXPECT_EQ(HexEncode(v.path.back().Fingerprint()),
+            "6d9db4ce6c5c0b293166d08986e05774a8776ceb525d9e4329520de12ba4bcc0");
+  // Droid CA3 expired 2026-04-30, the TEE intermediate on 2026-03-08.
+  v = EvaluateTrust(s, "android-key", Aaguid{}, nullptr, march_2026 + 31 * 86400);
+  ASSERT_TRUE(v.error);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateExpired);
+  // Before the root was made: not yet valid.
+  v = EvaluateTrust(s, "android-key", Aaguid{}, nullptr, 1735689600);
+  ASSERT_TRUE(v.error);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateNotYetValid);
+  // Without the bundled roots nothing anchors it.
+  TrustStore none;
+  none.SetUseBundledRoots(false);
+  EXPECT_EQ(EvaluateTrust(s, "android-key", Aaguid{}, &none, march_2026).status,
+            TrustStatus::kUnverified);
+}
+
 }  // namespace
 }  // namespace keyward::attestation::testing
