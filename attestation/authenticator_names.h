@@ -1,5 +1,6 @@
 // AAGUID → a human name for the authenticator (and an icon when one is known), for credential
-// lists and login results: "iCloud Keychain", "Google Password Manager", "YubiKey 5 Series".
+// lists and login results: "Google Password Manager", "Apple Passwords" (iCloud Keychain),
+// "YubiKey 5 Series".
 //
 // Sources, in order: the FIDO Metadata Service entry for the AAGUID (metadataStatement
 // description and icon), when a BLOB is given; then the community list of passkey providers
