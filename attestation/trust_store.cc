@@ -4,6 +4,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "attestation/bundled_roots.h"
 #include "attestation/metadata.h"
 #include "attestation/revocation.h"
 
@@ -130,7 +131,8 @@ Result<void> TrustStore::AddDirectory(const std::string& dir) {
 }
 
 bool TrustStore::empty() const {
-  return all_.empty() && by_format_.empty() && by_aaguid_.empty() && metadata_ == nullptr;
+  return all_.empty() && by_format_.empty() && by_aaguid_.empty() && metadata_ == nullptr &&
+         use_bundled_roots_;
 }
 
 size_t TrustStore::anchor_count() const {
@@ -148,7 +150,28 @@ std::vector<Certificate> TrustStore::AnchorsFor(std::string_view fmt, const Aagu
   if (auto it = by_aaguid_.find(aaguid); it != by_aaguid_.end()) {
     out.insert(out.end(), it->second.begin(), it->second.end());
   }
+  if (use_bundled_roots_ && fmt != "mds") {
+    std::vector<Certificate> bundled = BundledRootsFor(fmt);
+    out.insert(out.end(), bundled.begin(), bundled.end());
+  }
   return out;
+}
+
+std::vector<TrustStore::ScopedAnchor> TrustStore::OperatorAnchors() const {
+  std::vector<ScopedAnchor> out;
+  for (const auto& c : all_) out.push_back({"*", c});
+  for (const auto& [fmt, certs] : by_format_) {
+    for (const auto& c : certs) out.push_back({fmt, c});
+  }
+  for (const auto& [aaguid, certs] : by_aaguid_) {
+    for (const auto& c : certs) out.push_back({"aaguid:" + FormatAaguid(aaguid), c});
+  }
+  return out;
+}
+
+const TrustStore& DefaultTrustStore() {
+  static const TrustStore store;
+  return store;
 }
 
 std::vector<X509_CRL*> TrustStore::crls() const {
@@ -176,7 +199,8 @@ namespace {
 TrustVerdict EvaluateOne(const StatementResult& statement, std::string_view fmt,
                          const Aaguid& aaguid, const TrustStore* store, int64_t verify_time) {
   TrustVerdict v;
-  if (statement.trust_path.empty() || store == nullptr) return v;
+  if (statement.trust_path.empty()) return v;
+  if (store == nullptr) store = &DefaultTrustStore();
   std::vector<Certificate> anchors = store->AnchorsFor(fmt, aaguid);
   const MetadataEntry* entry = nullptr;
   if (const MetadataBlob* md = store->metadata()) {

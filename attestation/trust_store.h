@@ -13,6 +13,11 @@
 //    metadata.h) and a trust path to evaluate → kUntrusted with kMetadataStale, whatever the
 //    other anchors say: the BLOB's revocations may be missing, so nothing is trusted through a
 //    store that relies on it until a fresh BLOB is attached.
+// Bundled vendor roots (bundled_roots.h): a store uses them by default for the formats they
+// serve (apple, android-key, android-safetynet) on top of the operator's anchors;
+// SetUseBundledRoots(false) turns them off ("no bundled roots" is a legitimate choice: a store
+// then trusts exactly what the operator added). Evaluating with no store (null) uses the bundled
+// roots alone (DefaultTrustStore()).
 // Compound statements (§8.9) are trusted when one inner statement is; the verdict names it.
 // Whether an unverified or untrusted attestation is acceptable is policy (policy.h).
 //
@@ -54,15 +59,26 @@ class TrustStore {
   // naming it (kConfigInvalid).
   Result<void> AddDirectory(const std::string& dir);
   void AddCrl(X509CrlPtr crl);
+  // Bundled vendor roots for apple / android-key / android-safetynet statements (default on).
+  void SetUseBundledRoots(bool use) { use_bundled_roots_ = use; }
+  bool use_bundled_roots() const { return use_bundled_roots_; }
   Result<void> AddCrlFile(const std::string& path);
   // Metadata whose entries' roots become anchors; not owned, must outlive the store.
   void SetMetadata(const MetadataBlob* metadata) { metadata_ = metadata; }
   const MetadataBlob* metadata() const { return metadata_; }
 
+  // Behaves as the default store: no operator anchors, no metadata, bundled roots on.
   bool empty() const;
-  size_t anchor_count() const;
+  size_t anchor_count() const;  // operator anchors (bundled roots are not counted)
+  // Operator anchors for the statement, then (when enabled) the bundled roots for `fmt`.
   std::vector<Certificate> AnchorsFor(std::string_view fmt, const Aaguid& aaguid) const;
   std::vector<X509_CRL*> crls() const;
+  // The operator anchors with what they serve: "*" (every statement), a fmt, or "aaguid:<id>".
+  struct ScopedAnchor {
+    std::string scope;
+    Certificate certificate;
+  };
+  std::vector<ScopedAnchor> OperatorAnchors() const;
 
  private:
   Result<void> AddCertificatesFrom(const std::string& path, std::vector<Certificate>& into);
@@ -71,7 +87,11 @@ class TrustStore {
   std::map<Aaguid, std::vector<Certificate>> by_aaguid_;
   std::vector<std::shared_ptr<X509_CRL>> crls_;  // shared so the store stays copyable
   const MetadataBlob* metadata_ = nullptr;
+  bool use_bundled_roots_ = true;
 };
+
+// A store with the bundled vendor roots only (what evaluation with a null store uses).
+const TrustStore& DefaultTrustStore();
 
 // What metadata said about the authenticator (FIDO MDS3 entry), for verdicts and audit.
 struct MetadataSummary {

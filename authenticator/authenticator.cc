@@ -9,6 +9,7 @@
 #include "authenticator/json_view.h"
 #include "authenticator/policy.h"
 #include "authenticator/store_url.h"
+#include "authenticator/trust_source.h"
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -24,6 +25,7 @@ struct Authenticator::Impl {
   std::vector<Certificate> smart_card_anchors;
   std::vector<X509CrlPtr> smart_card_crls;
   std::vector<X509_CRL*> smart_card_crl_ptrs;  // views of smart_card_crls for ChainOptions
+  std::unique_ptr<TrustSource> trust_source;   // attestation trust, MDS, authenticator names
 
   int64_t Now() const { return config.clock ? config.clock() : UnixNow(); }
 
@@ -185,6 +187,7 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Open(const AuthenticatorCo
   store_options.relaxed_durability = config.store_relaxed_durability;
   store_options.pool_size = config.store_pool_size;
   KW_ASSIGN_OR_RETURN(impl->store, OpenCredentialStore(url, store_options));
+  KW_ASSIGN_OR_RETURN(impl->trust_source, TrustSource::Open(config));
   return std::unique_ptr<Authenticator>(new Authenticator(std::move(impl)));
 }
 
@@ -218,7 +221,9 @@ Result<std::vector<Principal>> Authenticator::ListPrincipals() {
 }
 Result<std::vector<Credential>> Authenticator::ListCredentials(std::string_view principal_id) {
   KW_TRY(impl_->store->GetPrincipal(principal_id));
-  return impl_->store->ListCredentials(principal_id);
+  KW_ASSIGN_OR_RETURN(auto creds, impl_->store->ListCredentials(principal_id));
+  for (Credential& c : creds) impl_->trust_source->Name(&c);
+  return creds;
 }
 
 // ---- registration ----
@@ -293,7 +298,9 @@ Result<Credential> Authenticator::FinishRegistration(std::string_view ceremony_i
   exp.rp_id = im.config.rp_id;
   exp.origin = im.Origins();
   exp.require_user_verification = im.policy.RequiresUv();
-  exp.trust = im.config.attestation_trust;
+  TrustSource::Use trust;
+  im.trust_source->Current(&trust);
+  exp.trust = trust.store;
   exp.verify_time = now;
   auto reg = webauthn::VerifyRegistrationResponseJson(response_json, exp);
   if (!reg) return im.AuditFailure(ev, reg.error());
@@ -331,6 +338,7 @@ Result<Credential> Authenticator::FinishRegistration(std::string_view ceremony_i
   if (auto added = im.store->AddCredential(c, &ev); !added) {
     return im.AuditFailure(ev, added.error());
   }
+  im.trust_source->Name(&c);
   return c;
 }
 
@@ -532,6 +540,7 @@ Result<AuthResult> Authenticator::Impl::Finish(Decided d, Session* session) {
     session->authenticated_at = result.credential.last_used_at;
     session->pending_step_up.reset();
   }
+  trust_source->Name(&result.credential);
   return std::move(result);
 }
 
@@ -987,5 +996,7 @@ Result<std::vector<std::string>> Authenticator::AuditTail(size_t n) {
 Result<AuditVerification> Authenticator::VerifyAuditChain() {
   return impl_->store->VerifyAuditChain();
 }
+
+std::string Authenticator::MetadataMetrics() const { return impl_->trust_source->MetricsText(); }
 
 }  // namespace keyward::authenticator

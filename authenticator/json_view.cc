@@ -30,6 +30,8 @@ Json CredentialJson(const Credential& c) {
          {"last_used_at", c.last_used_at},
          {"nickname", c.nickname}};
   if (!c.public_key.empty()) j["public_key_cose"] = Base64UrlEncode(c.public_key);
+  if (!c.authenticator_name.empty()) j["authenticator_name"] = c.authenticator_name;
+  if (!c.authenticator_icon.empty()) j["authenticator_icon"] = c.authenticator_icon;
   if (c.aaguid) {
     const std::string h = HexEncode(*c.aaguid);
     j["aaguid"] = h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" +

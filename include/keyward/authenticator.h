@@ -94,6 +94,11 @@ struct Credential {
   int64_t created_at = 0;
   int64_t last_used_at = 0;  // 0: never used
   std::string nickname;
+  // WebAuthn: who made it, from the AAGUID ("iCloud Keychain", "YubiKey 5 Series"): the FIDO
+  // MDS entry first, then the bundled community list of passkey providers. Looked up whenever a
+  // credential is read (never stored: the lists change); "" when unknown. Display only.
+  std::string authenticator_name;
+  std::string authenticator_icon;  // data: URI, when known
 };
 
 // Risk signals the library observes during a login.
@@ -176,8 +181,22 @@ struct AuthenticatorConfig {
   std::vector<std::string> origins;  // accepted clientData.origin values
   // A preset name ("ciam", "workforce") or a JSON policy document (see docs/authenticator.md).
   std::string policy = "ciam";
-  // Attestation trust anchors (FIDO roots / MDS); null: attestation is "unverified".
+  // Attestation trust anchors (operator roots, MDS); null: the bundled vendor roots (Apple,
+  // Google, GlobalSign) judge apple / android-key / android-safetynet statements, every other
+  // statement is "unverified".
   const attestation::TrustStore* attestation_trust = nullptr;
+  // With attestation_trust null: false uses no bundled roots either (no vendor is trusted).
+  bool attestation_bundled_roots = true;
+  // FIDO Metadata Service v3: the verified BLOB stored at mds_store_path (`keyward mds fetch`)
+  // is attached to attestation trust (status reports, roots, names). With
+  // mds_background_refresh the facade downloads it from mds_url (default
+  // https://mds3.fidoalliance.org/) at Open and at each nextUpdate, verifying it against the
+  // bundled MDS root, and keeps serving the last good copy when a download fails
+  // (MetadataMetrics()). mds_tls_ca_file: CA bundle for the HTTPS server instead of the system's.
+  std::string mds_store_path;
+  bool mds_background_refresh = false;
+  std::string mds_url;
+  std::string mds_tls_ca_file;
   // Smart-card issuing CAs (DER). EnrollCertificate and certificate logins chain to them.
   std::vector<Bytes> smart_card_anchors;
   // CRLs (DER or PEM) of the smart-card CAs. When any is given, enrolment and EVERY smart-card
@@ -337,6 +356,11 @@ class Authenticator {
   Result<std::vector<std::string>> AuditTail(size_t n);
   // Recomputes the hash chain; kAuditChainBroken (native = 1-based line number) on tampering.
   Result<AuditVerification> VerifyAuditChain();
+
+  // ---- metadata ----
+  // Prometheus text for the background MDS refresh (keyward_mds_*: last success time and age,
+  // serial served, attempts, failures, last error code); "" without mds_background_refresh.
+  std::string MetadataMetrics() const;
 
   struct Impl;
 

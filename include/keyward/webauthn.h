@@ -148,7 +148,8 @@ struct RegistrationExpectations {
   // pubKeyCredParams the RP sent; a credential of another algorithm is rejected. Empty: any
   // algorithm keyward supports.
   std::vector<int64_t> allowed_algorithms;
-  // Trust anchors and metadata; null → attestation trust is reported as unverified.
+  // Trust anchors and metadata; null → the bundled vendor roots judge apple / android-key /
+  // android-safetynet statements, every other one is reported unverified.
   const attestation::TrustStore* trust = nullptr;
   // Attestation policy (keyward/attestation.h: Ciam / Workforce). Null → accept every statement
   // that verifies and report its trust; a metadata entry marking the authenticator compromised

@@ -1,12 +1,17 @@
-// keyward mds import|show: the offline FIDO Metadata Service v3 store (attestation/metadata.h).
+// keyward mds fetch|import|show: the FIDO Metadata Service v3 store (attestation/metadata.h,
+// attestation/mds_fetch.h).
 //
-//   keyward mds import BLOB.jwt --root ROOT.pem [--crl FILE]... [--store PATH] [--at ISO8601]
+//   keyward mds fetch [URL] [--store PATH] [--root ROOT.pem] [--tls-ca CA.pem] [--timeout S]
+//   keyward mds import BLOB.jwt [--root ROOT.pem] [--crl FILE]... [--store PATH] [--at ISO8601]
 //   keyward mds show AAGUID [--store PATH]
 // Both print JSON with --json (fields in docs/attestation.md), text otherwise.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
+#include "attestation/bundled_roots.h"
+#include "attestation/mds_fetch.h"
 #include "attestation/metadata.h"
 #include "attestation/trust_store.h"
 #include "core/x509.h"
@@ -51,7 +56,15 @@ int ExitFor(const Error& e) {
       return kExitUsage;
     case ErrorCode::kStoreIo:
     case ErrorCode::kStoreCorrupt:
+    case ErrorCode::kMetadataFetchFailed:
+    case ErrorCode::kMetadataFetchTimeout:
+    case ErrorCode::kMetadataHttpError:
+    case ErrorCode::kMetadataTlsFailed:
+    case ErrorCode::kMetadataDownloadIncomplete:
+    case ErrorCode::kMetadataCrlUnavailable:
       return kExitEnvironment;
+    case ErrorCode::kMetadataUrlInvalid:
+      return kExitUsage;
     default:
       return kExitRejected;
   }
@@ -83,10 +96,11 @@ Json EntryJson(const MetadataEntry& e) {
 }
 
 Command MakeMds(CLI::App& root) {
-  auto* app = root.add_subcommand("mds", "FIDO Metadata Service v3: offline BLOB store");
+  auto* app = root.add_subcommand("mds", "FIDO Metadata Service v3: download, import, show");
   app->require_subcommand(1);
   struct Opts {
-    std::string blob, root, store, at, aaguid;
+    std::string blob, root, store, at, aaguid, url = attestation::kDefaultMdsUrl, tls_ca;
+    int64_t timeout_s = 60;
     std::vector<std::string> crls;
     bool json = false;
     bool insecure_accept_stale = false;
@@ -95,8 +109,9 @@ Command MakeMds(CLI::App& root) {
 
   auto* import = app->add_subcommand("import", "verify a metadata BLOB and store it");
   import->add_option("blob", o->blob, "metadata BLOB (JWT) file")->required();
-  import->add_option("--root", o->root, "PEM/DER root certificate the BLOB must chain to")
-      ->required();
+  import->add_option("--root", o->root,
+                     "PEM/DER root certificate the BLOB must chain to (default: the bundled "
+                     "GlobalSign Root CA - R3 the FIDO Alliance signs with)");
   import->add_option("--crl", o->crls, "CRL file(s) for the BLOB signer chain");
   import->add_option("--store", o->store,
                      "store file (default $KEYWARD_MDS_STORE or "
@@ -107,20 +122,72 @@ Command MakeMds(CLI::App& root) {
                    "out of date)");
   import->add_flag("--json", o->json, "print JSON");
 
+  auto* fetch = app->add_subcommand(
+      "fetch", "download the BLOB over HTTPS, verify it (chain, CRLs, no rollback) and store it");
+  fetch->add_option("url", o->url, "BLOB URL, https only (default https://mds3.fidoalliance.org/)");
+  fetch->add_option("--store", o->store, "store file");
+  fetch->add_option("--root", o->root,
+                    "PEM/DER root the BLOB must chain to (default: the bundled MDS root)");
+  fetch->add_option("--tls-ca", o->tls_ca,
+                    "PEM CA bundle to verify the HTTPS server with instead of the system's "
+                    "(verification stays on)");
+  fetch->add_option("--timeout", o->timeout_s, "total seconds per download (default 60)")
+      ->check(CLI::Range(1, 3600));
+  fetch->add_flag("--json", o->json, "print JSON");
+
   auto* show = app->add_subcommand("show", "print the stored metadata entry for an AAGUID");
   show->add_option("aaguid", o->aaguid, "AAGUID (8-4-4-4-12) or attestation key identifier (hex)")
       ->required();
   show->add_option("--store", o->store, "store file");
   show->add_flag("--json", o->json, "print JSON");
 
-  return {app, [o, import, show]() -> int {
+  return {app, [o, import, show, fetch]() -> int {
             std::string store = o->store.empty() ? DefaultStore() : o->store;
+            if (fetch->parsed()) {
+              attestation::MdsFetchOptions options;
+              options.url = o->url;
+              options.store_path = store;
+              options.verify_time = UnixNow();
+              options.http.tls_ca_file = o->tls_ca;
+              options.http.total_timeout_ms = o->timeout_s * 1000;
+              options.http.connect_timeout_ms = std::min<int64_t>(o->timeout_s, 10) * 1000;
+              if (!o->root.empty()) {
+                attestation::TrustStore roots;
+                if (auto added = roots.AddFile(o->root); !added) {
+                  return PrintError(o->json, "fetch", added.error(), kExitUsage);
+                }
+                options.roots = roots.AnchorsFor("", attestation::Aaguid{});
+              }
+              auto r = attestation::FetchMetadata(options);
+              if (!r) return PrintError(o->json, "fetch", r.error(), ExitFor(r.error()));
+              if (o->json) {
+                Json j = {{"ok", true},
+                          {"store", store},
+                          {"url", o->url},
+                          {"no", r->blob->serial()},
+                          {"next_update", r->blob->next_update()},
+                          {"unchanged", r->unchanged},
+                          {"bytes", r->bytes},
+                          {"crls", r->crl_urls},
+                          {"entries", r->blob->size()},
+                          {"skipped_entries", r->blob->skipped_entries()}};
+                std::cout << j.dump(2) << "\n";
+              } else {
+                std::cout << (r->unchanged ? "unchanged: " : "stored ") << "metadata BLOB no "
+                          << r->blob->serial() << " (" << r->blob->size()
+                          << " entries, next update " << r->blob->next_update() << ", "
+                          << r->crl_urls.size() << " CRLs checked) in " << store << "\n";
+              }
+              return kExitOk;
+            }
             if (import->parsed()) {
               auto text = ReadFileToString(o->blob);
               if (!text) return PrintError(o->json, "import", text.error(), kExitUsage);
               attestation::TrustStore roots;
-              if (auto added = roots.AddFile(o->root); !added) {
-                return PrintError(o->json, "import", added.error(), kExitUsage);
+              if (!o->root.empty()) {
+                if (auto added = roots.AddFile(o->root); !added) {
+                  return PrintError(o->json, "import", added.error(), kExitUsage);
+                }
               }
               std::vector<X509CrlPtr> crls;
               attestation::MetadataVerifyOptions options;
@@ -139,7 +206,8 @@ Command MakeMds(CLI::App& root) {
                 options.crls.push_back(crl->get());
                 crls.push_back(std::move(*crl));
               }
-              auto anchors = roots.AnchorsFor("", attestation::Aaguid{});
+              auto anchors = o->root.empty() ? attestation::BundledRootsFor("mds")
+                                             : roots.AnchorsFor("", attestation::Aaguid{});
               auto blob = MetadataBlob::Import(*text, anchors, options, store);
               if (!blob) return PrintError(o->json, "import", blob.error(), ExitFor(blob.error()));
               if (o->json) {

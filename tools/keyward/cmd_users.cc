@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "attestation/metadata.h"
 #include "core/json.h"
 #include "keyward/authenticator.h"
 #include "tools/keyward/command.h"
@@ -84,6 +85,7 @@ struct Options {
   bool json = false;
   std::string who;
   bool yes = false;
+  std::string mds;  // audit-keys: the MDS store (default as `keyward mds`)
 };
 
 int RunList(const Options& o) {
@@ -148,6 +150,8 @@ int RunShow(const Options& o) {
       std::cout << "    alg          " << c.alg << "\n    sign count   " << c.sign_count << "\n";
       if (j.contains("aaguid"))
         std::cout << "    aaguid       " << j["aaguid"].get<std::string>() << "\n";
+      if (!c.authenticator_name.empty())
+        std::cout << "    authenticator " << c.authenticator_name << "\n";
       std::cout << "    backup       eligible=" << (c.backup_eligible ? "yes" : "no")
                 << " state=" << (c.backup_state ? "yes" : "no") << "\n";
     }
@@ -190,6 +194,92 @@ int RunErase(const Options& o) {
   return kExitOk;
 }
 
+// The MDS store `keyward mds` uses by default.
+std::string DefaultMdsStore() {
+  if (const char* p = std::getenv("KEYWARD_MDS_STORE"); p && *p) return p;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) {
+    return std::string(x) + "/keyward/mds.jwt";
+  }
+  if (const char* h = std::getenv("HOME"); h && *h) {
+    return std::string(h) + "/.local/share/keyward/mds.jwt";
+  }
+  return "mds.jwt";
+}
+
+// Credentials whose authenticator the FIDO MDS now reports compromised (REVOKED,
+// ATTESTATION_KEY_COMPROMISE, USER_VERIFICATION_BYPASS, USER_KEY_REMOTE_COMPROMISE,
+// USER_KEY_PHYSICAL_COMPROMISE as the governing status report). Exit 1 when any is found.
+int RunAuditKeys(const Options& o) {
+  std::string mds_path = o.mds.empty() ? DefaultMdsStore() : o.mds;
+  auto blob = attestation::MetadataBlob::LoadStored(mds_path);
+  if (!blob) {
+    Error e = blob.error();
+    if (e.code == ErrorCode::kIo) e.code = ErrorCode::kNotFound;
+    e.detail = "MDS store " + mds_path + ": " + e.detail + " (run `keyward mds fetch`)";
+    Report(e, o.json, "audit-keys");
+    return kExitEnvironment;
+  }
+  if (!std::filesystem::exists(o.db)) {
+    return Report(
+        Error{ErrorCode::kNotFound, 0, "no store at " + o.db + " (use --db or KEYWARD_DB)"}, o.json,
+        "audit-keys");
+  }
+  AuthenticatorConfig config;
+  config.db_path = o.db;
+  config.rp_id = "localhost";
+  config.mds_store_path = mds_path;  // names from the same BLOB
+  auto a = Authenticator::Open(config);
+  if (!a) return Report(a.error(), o.json, "audit-keys");
+  auto principals = (*a)->ListPrincipals();
+  if (!principals) return Report(principals.error(), o.json, "audit-keys");
+  Json revoked = Json::array();
+  size_t scanned = 0;
+  for (const auto& p : *principals) {
+    auto creds = (*a)->ListCredentials(p.id);
+    if (!creds) return Report(creds.error(), o.json, "audit-keys");
+    for (const auto& c : *creds) {
+      if (!c.aaguid) continue;
+      ++scanned;
+      const attestation::MetadataEntry* e = blob->FindByAaguid(*c.aaguid);
+      if (e == nullptr || !e->compromised()) continue;
+      Json cj = ParseJson(authenticator::CredentialToJson(c)).value_or(Json::object());
+      const attestation::StatusReport* r = e->LatestStatus();
+      revoked.push_back({{"principal_id", p.id},
+                         {"principal_name", p.name},
+                         {"credential_id", cj["id"]},
+                         {"nickname", c.nickname},
+                         {"aaguid", cj.value("aaguid", "")},
+                         {"authenticator_name", c.authenticator_name},
+                         {"metadata_description", e->description},
+                         {"status", r ? r->status : ""},
+                         {"effective_date", r ? r->effective_date : ""}});
+    }
+  }
+  bool stale = blob->IsStaleAt(UnixNow());
+  if (o.json) {
+    std::cout << Json{{"ok", true},
+                      {"mds_no", blob->serial()},
+                      {"mds_next_update", blob->next_update()},
+                      {"mds_stale", stale},
+                      {"scanned", scanned},
+                      {"revoked", revoked}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "scanned " << scanned << " credentials with an AAGUID against metadata BLOB no "
+              << blob->serial() << (stale ? " (STALE: run `keyward mds fetch`)" : "") << "\n";
+    for (const auto& r : revoked) {
+      std::cout << "  " << r["status"].get<std::string>() << " since "
+                << r["effective_date"].get<std::string>() << "  "
+                << r["principal_name"].get<std::string>() << "  \""
+                << r["nickname"].get<std::string>() << "\"  "
+                << r["metadata_description"].get<std::string>() << "  "
+                << r["credential_id"].get<std::string>() << "\n";
+    }
+  }
+  return revoked.empty() ? kExitOk : kExitRejected;
+}
+
 constexpr char kUsersHelp[] =
     R"(Principals in a keyward credential store (SQLite; --db or $KEYWARD_DB,
 default ./keyward.db). USER is a principal id (p_...) or a login name.
@@ -205,6 +295,9 @@ default ./keyward.db). USER is a principal id (p_...) or a login name.
          backup_eligible, backup_state, user_verified_at_registration, created_at, last_used_at,
          nickname}], challenges: [{purpose, created_at, expires_at, used}], audit: [records]}
   erase  {ok, erased: principal id}
+  audit-keys {ok, mds_no, mds_next_update, mds_stale, scanned, revoked: [{principal_id,
+         principal_name, credential_id, nickname, aaguid, authenticator_name,
+         metadata_description, status, effective_date}]} (exit 1 when revoked is not empty)
 Errors: {ok: false, error: {code, message}}. Exit: 0 ok, 1 not found, 2 usage, 3 store unusable.)";
 
 Command MakeUsers(CLI::App& root) {
@@ -228,7 +321,14 @@ Command MakeUsers(CLI::App& root) {
   common(erase);
   erase->add_option("user", opts->who, "principal id or name")->required();
   erase->add_flag("--yes", opts->yes, "confirm the permanent erasure");
-  return {app, [opts, list, show, exp, erase]() -> int {
+  auto* audit_keys = app->add_subcommand(
+      "audit-keys", "List credentials whose authenticator the FIDO MDS now reports revoked");
+  common(audit_keys);
+  audit_keys->add_option("--mds", opts->mds,
+                         "verified MDS store (default $KEYWARD_MDS_STORE or "
+                         "~/.local/share/keyward/mds.jwt)");
+  return {app, [opts, list, show, exp, erase, audit_keys]() -> int {
+            if (audit_keys->parsed()) return RunAuditKeys(*opts);
             if (list->parsed()) return RunList(*opts);
             if (show->parsed()) return RunShow(*opts);
             if (exp->parsed()) return RunExport(*opts);
