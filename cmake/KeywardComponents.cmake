@@ -184,3 +184,6 @@ keyward_component(fido AREAS keyward_fido DEPENDS webauthn)
 # Smart-card enrolment; its headers use nlohmann::json (keyward/core/json.h).
 keyward_component(enroll AREAS keyward_enroll DEPENDS pcsc pkcs11
   PUBLIC_DEPS nlohmann_json::nlohmann_json REQUIRES nlohmann_json)
+# The C ABI (capi/): built and versioned there (libkeyward-c.so.0, only keyward_* exported by
+# capi/keyward-c.map, its own keyward-c.pc); here it only joins the CMake package as keyward::c.
+keyward_component(c TARGET keyward_c)

@@ -66,10 +66,12 @@ capi_stage() {
   local work; work=$(mktemp -d /tmp/keyward-capi-stage.XXXXXX)
   local prefix=${KEYWARD_INSTALL_PREFIX:-}
   [ -n "$prefix" ] || prefix="$work/prefix"
-  # The packaging stage's full install already holds these; installing the two components again
-  # is idempotent and makes the stage work on its own.
-  capi_expect "cmake --install (capi, capi-dev) into $prefix" \
-    bash -c "cmake --install '$root/build' --prefix '$prefix' --component capi &&
+  # The packaging stage's full install already holds these; installing again is idempotent and
+  # makes the stage work on its own. The library is in the package's runtime/dev components
+  # (cmake/KeywardComponents.cmake), its header and keyward-c.pc in capi-dev.
+  capi_expect "cmake --install (runtime, dev, capi-dev) into $prefix" \
+    bash -c "cmake --install '$root/build' --prefix '$prefix' --component runtime &&
+             cmake --install '$root/build' --prefix '$prefix' --component dev &&
              cmake --install '$root/build' --prefix '$prefix' --component capi-dev"
   local lib; lib=$(find "$prefix" -name 'libkeyward-c.so.0' | head -n 1)
   local libdir; libdir=$(dirname "${lib:-$prefix/lib/x}")
