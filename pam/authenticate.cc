@@ -66,10 +66,7 @@ const char* PamCodeName(int pam_code) {
   }
 }
 
-namespace {
-
-// A log-safe rendering of a value: no blanks, no control characters, bounded.
-std::string Safe(std::string_view s) {
+std::string LogSafe(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 128)) {
     unsigned char u = static_cast<unsigned char>(c);
@@ -78,13 +75,12 @@ std::string Safe(std::string_view s) {
   return out.empty() ? "-" : out;
 }
 
-}  // namespace
-
 std::string LogLine(const Attempt& attempt, const Outcome& outcome) {
-  std::string s = "pam_keyward: service=" + Safe(attempt.service) + " user=" + Safe(attempt.user) +
-                  " rhost=" + Safe(attempt.rhost) + " method=" + outcome.method +
-                  " outcome=" + PamCodeName(outcome.pam_code) + " code=" +
-                  (outcome.ok ? std::string("ok") : std::string(ErrorCodeName(outcome.code)));
+  std::string s =
+      "pam_keyward: service=" + LogSafe(attempt.service) + " user=" + LogSafe(attempt.user) +
+      " rhost=" + LogSafe(attempt.rhost) + " method=" + outcome.method +
+      " outcome=" + PamCodeName(outcome.pam_code) +
+      " code=" + (outcome.ok ? std::string("ok") : std::string(ErrorCodeName(outcome.code)));
   if (!outcome.facts.empty()) s += " " + outcome.facts;
   return s;
 }

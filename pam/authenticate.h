@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/secret.h"
 #include "keyward/fido.h"
@@ -92,6 +93,10 @@ int PamCodeFor(ErrorCode code);
 
 // "PAM_SUCCESS", "PAM_AUTH_ERR", ... for the log line.
 const char* PamCodeName(int pam_code);
+
+// A value fit for the log line: blanks, quotes and control characters become '_', at most 128
+// bytes, "-" when empty.
+std::string LogSafe(std::string_view s);
 
 // The log line of an attempt (no PIN, no challenge): service, user, rhost, method, outcome,
 // code, facts.

@@ -89,7 +89,7 @@ Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Co
     return Failed(c);
   }
   const pkcs11::TokenSummary token = ev->token;
-  const std::string token_fact = " token=" + (token.label.empty() ? "-" : token.label);
+  const std::string token_fact = " token=" + LogSafe(token.label);
   if (token.pin_locked) {
     conv.ErrorMessage("The card's PIN is blocked: ask your administrator to unblock it.");
     return Failed(ErrorCode::kPinBlocked, token_fact.substr(1));
@@ -136,8 +136,8 @@ Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Co
     }
     return Failed(c, token_fact.substr(1) + (crl_fallback ? " revocation=crl-fallback" : ""));
   }
-  std::string facts = "token=" + (result->token_label.empty() ? "-" : result->token_label) +
-                      " account=" + result->account + " rule=" + result->rule +
+  std::string facts = "token=" + LogSafe(result->token_label) +
+                      " account=" + LogSafe(result->account) + " rule=" + LogSafe(result->rule) +
                       " cert_sha256=" + result->certificate.fingerprint_sha256 +
                       " revocation=" + result->revocation.method + "/" + result->revocation.status +
                       (crl_fallback ? std::string("(ocsp-unavailable)") : std::string()) +
