@@ -8,14 +8,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "pam/authenticate.h"
+#include "pam/bounded_call.h"
 #include "pam/fido_credentials.h"
 #include "pam/module_args.h"
 
@@ -298,6 +303,32 @@ TEST(CredentialFileTest, PathExpansion) {
   EXPECT_EQ(ExpandCredentialPath("/x/%q", "a", "/").error().code, ErrorCode::kConfigInvalid);
   EXPECT_EQ(ExpandCredentialPath("%h/x", "a", "").error().code, ErrorCode::kConfigInvalid);
   EXPECT_EQ(ExpandCredentialPath("/x/%u/y", "../..", "/").error().code, ErrorCode::kConfigInvalid);
+}
+
+// The bound on card operations: a call that does not return in time is left behind (kTimeout),
+// one that does returns its own result, error included.
+TEST(BoundedCallTest, TimesOutOrReturnsTheResult) {
+  using std::chrono::milliseconds;
+  auto fast = BoundedCall<int>([]() -> Result<int> { return 42; }, milliseconds(5000));
+  ASSERT_TRUE(fast);
+  EXPECT_EQ(*fast, 42);
+  auto failing = BoundedCall<int>(
+      []() -> Result<int> { return Fail(ErrorCode::kPinIncorrect, "x"); }, milliseconds(5000));
+  ASSERT_FALSE(failing);
+  EXPECT_EQ(failing.error().code, ErrorCode::kPinIncorrect);
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto slow = BoundedCall<int>(
+      [done]() -> Result<int> {
+        std::this_thread::sleep_for(milliseconds(1500));
+        done->store(true);
+        return 1;
+      },
+      milliseconds(100));
+  ASSERT_FALSE(slow);
+  EXPECT_EQ(slow.error().code, ErrorCode::kTimeout);
+  EXPECT_FALSE(done->load());  // the caller did not wait for it
+  for (int i = 0; i < 50 && !done->load(); ++i) std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(done->load());  // and it still ran to its end, on its own state
 }
 
 // `keyward pam check`: exit codes and the JSON explanation.
