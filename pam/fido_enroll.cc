@@ -1,7 +1,10 @@
 #include "pam/fido_enroll.h"
 
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 
 #include "core/base64url.h"
@@ -11,6 +14,28 @@
 #include "pam/pam_config.h"
 
 namespace keyward::pam {
+
+namespace {
+
+Result<void> WriteAsUser(const std::string& path, const std::vector<PamFidoCredential>& creds,
+                         const LocalUser& u) {
+  pid_t pid = fork();
+  if (pid < 0) return Fail(ErrorCode::kIo, "fork failed");
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(u.gid) != 0 || setuid(u.uid) != 0) _exit(2);
+    _exit(WriteCredentialFile(path, creds, u.uid, u.gid, /*create_dirs=*/true) ? 0 : 1);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Fail(ErrorCode::kIo, "waitpid failed");
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Fail(ErrorCode::kIo, "cannot write " + path + " as " + u.name);
+  }
+  return {};
+}
+
+}  // namespace
 
 std::string DefaultPamRpId() {
   char buf[HOST_NAME_MAX + 1] = {};
@@ -60,7 +85,13 @@ Result<PamEnrollment> SavePamEnrollment(const std::string& user, const std::stri
   }
   creds.push_back(
       PamFidoCredential{rp_id, reg.credential_id, reg.credential_public_key, reg.sign_count});
-  KW_TRY(WriteCredentialFile(path, creds, u.uid, u.gid, /*create_dirs=*/true));
+  if (file.empty() && geteuid() == 0 && u.uid != 0) {
+    // The default file lives in the user's home, which the user controls: write it as the user,
+    // so a symlink planted there cannot make root write elsewhere.
+    KW_TRY(WriteAsUser(path, creds, u));
+  } else {
+    KW_TRY(WriteCredentialFile(path, creds, u.uid, u.gid, /*create_dirs=*/true));
+  }
   return PamEnrollment{u.name, path, rp_id, reg.sign_count, creds.size()};
 }
 

@@ -318,6 +318,19 @@ TEST_F(PamFidoTest, EnrolmentFileIsPrivate) {
   EXPECT_EQ(st.st_uid, 65534u);  // nobody
 }
 
+// Without --pam-file the file goes to the user's home, written as the user: daemon's home
+// (/usr/sbin) belongs to root, so the enrolment must fail rather than have root write there.
+TEST_F(PamFidoTest, DefaultFileIsWrittenAsTheUser) {
+  const std::string would_be = "/usr/sbin/.config/keyward/pam_fido";
+  ASSERT_FALSE(std::filesystem::exists(would_be));
+  const bool had_dir = std::filesystem::exists("/usr/sbin/.config");
+  CliResult r = Keyward("fido enroll --device soft:" + key_ + " --pam " + kOtherUser);
+  EXPECT_NE(r.exit_code, 0) << r.out.dump();
+  EXPECT_EQ(r.out["error"]["code"], "io_error") << r.out.dump();
+  EXPECT_FALSE(std::filesystem::exists(would_be));
+  if (!had_dir) std::filesystem::remove_all("/usr/sbin/.config");  // only after a regression
+}
+
 TEST_F(PamFidoTest, PresenceLogsInAndStoresTheCounter) {
   EnrolKey(kUser);
   Configure(FidoConfig(), Device());
@@ -434,6 +447,42 @@ TEST_F(PamFidoTest, UnknownUser) {
   Configure(FidoConfig(), Device());
   EXPECT_EQ(Authenticate("kw-no-such-user", std::vector<std::string>{}), PAM_USER_UNKNOWN);
   ExpectLog("PAM_USER_UNKNOWN", "pam_user_unknown");
+}
+
+TEST_F(PamFidoTest, KeyAbsentIsAuthinfoUnavail) {
+  EnrolKey(kUser);
+  // The production device path (no test device): a key that is not there, awaited 1 s.
+  Configure(FidoConfig("fido_device = /nonexistent/hidraw-kw\nfido_wait = 1\n"));
+  Conv c;
+  EXPECT_EQ(Authenticate(kUser, c), PAM_AUTHINFO_UNAVAIL);
+  ExpectLog("PAM_AUTHINFO_UNAVAIL", "fido_device_not_found");
+  ASSERT_FALSE(c.info.empty());
+  EXPECT_EQ(c.info[0], "Insert your security key.");
+}
+
+// Methods in order: no card present moves on to the security key; a card that is present but
+// fails decides (no fallback to the next method).
+TEST_F(PamFidoTest, NoCardFallsThroughToTheKey) {
+  EnrolKey(kUser);
+  t::TestCa ca = t::TestCa::Create("Fallback CA", UnixNow());
+  t::WriteFile(dir_ + "/ca.pem", ca.CertPem());
+  t::SoftHsm hsm;
+  hsm.InitToken("present-card");
+  Configure("methods = card fido\ncard_module = " + std::string(t::kSoftHsmModule) +
+                "\ncard_token = absent-card\ncard_ca = " + dir_ +
+                "/ca.pem\nfido_credentials = " + creds_ + "\n",
+            Device());
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_SUCCESS);
+  ExpectLog("PAM_SUCCESS", "ok");
+  EXPECT_NE(Log().find("method=fido"), std::string::npos) << Log();
+
+  // The card is there but holds no login certificate: that failure decides.
+  Configure("methods = card fido\ncard_module = " + std::string(t::kSoftHsmModule) +
+                "\ncard_token = present-card\ncard_ca = " + dir_ +
+                "/ca.pem\nfido_credentials = " + creds_ + "\n",
+            Device());
+  EXPECT_EQ(Authenticate(kUser, {t::kUserPin}), PAM_AUTH_ERR);
+  EXPECT_NE(Log().find("method=card outcome=PAM_AUTH_ERR"), std::string::npos) << Log();
 }
 
 // pamtester drives the same stack; PAM_RHOST set → refused unless allow_remote = yes.
