@@ -24,6 +24,9 @@
 #include "tools/keyward/command.h"
 #include "tools/softctap/soft_authenticator.h"
 #include "tools/softctap/soft_hid_device.h"
+#ifdef KEYWARD_HAVE_PAM
+#include "pam/fido_enroll.h"
+#endif
 
 namespace keyward::cli {
 namespace {
@@ -232,6 +235,7 @@ Command MakeFido(CLI::App& root) {
   auto c = std::make_shared<Common>();
   struct Args {
     std::string rp, user, alg = "es256", origin, cred_id, rp_filter;
+    std::string pam_user, pam_file;  // enroll --pam USER [--pam-file PATH]
     bool rk = false, uv = false, hmac_secret = false, yes = false;
     int cred_protect = 0;
     size_t min_pin_length = 0;
@@ -248,8 +252,15 @@ Command MakeFido(CLI::App& root) {
   AddCommon(change_pin, *c);
   auto* enroll = fido_app->add_subcommand("enroll", "Create a credential for a user at an RP");
   AddCommon(enroll, *c);
-  enroll->add_option("--rp", a->rp, "relying party ID")->required();
-  enroll->add_option("--user", a->user, "user name (also the user handle)")->required();
+  enroll->add_option("--rp", a->rp, "relying party ID (with --pam: default pam://HOST)");
+  enroll->add_option("--user", a->user, "user name (also the user handle)");
+#ifdef KEYWARD_HAVE_PAM
+  enroll->add_option("--pam", a->pam_user,
+                     "enrol the key for local login of this account (pam_keyward): rp and "
+                     "origin pam://HOST, stored in the user's file (see docs/pam.md)");
+  enroll->add_option("--pam-file", a->pam_file,
+                     "with --pam: the credential file (default ~USER/.config/keyward/pam_fido)");
+#endif
   enroll->add_option("--origin", a->origin, "origin for clientDataJSON (default https://RP)");
   enroll->add_option("--alg", a->alg, "es256 or eddsa")->check(CLI::IsMember({"es256", "eddsa"}));
   enroll->add_flag("--rk", a->rk, "discoverable (resident) credential");
@@ -300,6 +311,22 @@ Command MakeFido(CLI::App& root) {
       if (devices->empty()) text = "no FIDO devices found";
       return Done(*c, {{"devices", arr}}, text);
     }
+    if (enroll->parsed() && a->pam_user.empty() && (a->rp.empty() || a->user.empty())) {
+      return Report(*c, Error{ErrorCode::kInvalidArgument, 0, "enroll needs --rp and --user"});
+    }
+#ifdef KEYWARD_HAVE_PAM
+    if (enroll->parsed() && !a->pam_user.empty()) {
+      if (a->rp.empty()) a->rp = pam::DefaultPamRpId();
+      if (a->user.empty()) a->user = a->pam_user;
+      if (a->user != a->pam_user || !a->origin.empty() || a->rp.rfind("pam://", 0) != 0) {
+        return Report(*c, Error{ErrorCode::kInvalidArgument, 0,
+                                "with --pam the user is the account and rp/origin are pam://HOST"});
+      }
+      a->origin = a->rp;
+    } else if (enroll->parsed() && !a->pam_file.empty()) {
+      return Report(*c, Error{ErrorCode::kInvalidArgument, 0, "--pam-file needs --pam"});
+    }
+#endif
     if (reset->parsed() && !a->yes) {
       std::cerr << "keyward fido reset ERASES every credential on the device and its PIN; "
                    "accounts that rely on them will need a new enrolment. Re-run with --yes.\n";
@@ -370,6 +397,20 @@ Command MakeFido(CLI::App& root) {
                 {"resident_key", a->rk},
                 {"client_data_json", Base64UrlEncode(AsBytes(client_data))}};
       if (att) j["attestation_object"] = Base64UrlEncode(*att);
+#ifdef KEYWARD_HAVE_PAM
+      if (!a->pam_user.empty()) {
+        auto saved = pam::SavePamEnrollment(a->pam_user, a->rp, a->pam_file, *cred, client_data,
+                                            *challenge, a->uv);
+        if (!saved) return Report(*c, saved.error());
+        j["pam"] = {{"user", saved->user},
+                    {"file", saved->file},
+                    {"rp_id", saved->rp_id},
+                    {"credentials_in_file", saved->credentials_in_file}};
+        return Done(*c, j,
+                    "security key enrolled for local login of " + saved->user + " (" +
+                        saved->rp_id + ") in " + saved->file);
+      }
+#endif
       return Done(
           *c, j,
           "credential " + Base64UrlEncode(cred->id) + " created for " + a->user + " at " + a->rp);
