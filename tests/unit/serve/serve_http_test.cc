@@ -2,7 +2,9 @@
 // genuine WebAuthn responses from the test authenticator (tests/support). Asserts status codes
 // and stable error code names, never messages or timings.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -510,6 +512,70 @@ TEST_F(ServeHttpTest, IntegrationApiWithApiKeys) {
   EXPECT_EQ(call("/v1/principals/get", {{"principalId", pid}}).ErrorCode(), "not_found");
   auto bad = call("/v1/login/finish", {{"ceremonyId", "x"}});
   EXPECT_EQ(bad.ErrorCode(), "json_missing_field");
+}
+
+}  // namespace
+}  // namespace keyward::serve::testing
+
+namespace keyward::serve::testing {
+namespace {
+
+// Runs a shell command (openssl, curl from Debian) and returns its stdout; *rc gets the status.
+std::string RunCommand(const std::string& cmd, int* rc) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    *rc = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+TEST_F(ServeHttpTest, TlsWithHstsAndMutualTlsForV1) {
+  int rc = 0;
+  for (const char* who : {"server", "client"}) {
+    RunCommand(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+        "/CN=" +
+            std::string(who) + " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+            dir_ + "/" + who + "-key.pem -out " + dir_ + "/" + who + ".pem 2>/dev/null",
+        &rc);
+    ASSERT_EQ(rc, 0) << who;
+  }
+  StartServer({{"tls",
+                {{"cert", dir_ + "/server.pem"},
+                 {"key", dir_ + "/server-key.pem"},
+                 {"client_ca", dir_ + "/client.pem"}}}});
+  std::string base = "https://127.0.0.1:" + std::to_string(server_->port());
+  std::string curl = "curl -s --max-time 10 --cacert " + dir_ + "/server.pem ";
+  std::string head = RunCommand(curl + "-D - -o /dev/null " + base + "/healthz", &rc);
+  ASSERT_EQ(rc, 0) << head;
+  for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  EXPECT_NE(head.find("strict-transport-security: max-age=63072000; includesubdomains"),
+            std::string::npos)
+      << head;
+  RunCommand(curl + "--tlsv1.3 -o /dev/null " + base + "/healthz", &rc);
+  EXPECT_EQ(rc, 0);
+  RunCommand(curl + "--tlsv1.2 --tls-max 1.2 -o /dev/null " + base + "/healthz", &rc);
+  EXPECT_EQ(rc, 0);
+  // /v1 with the client certificate (verified against client_ca), and without it.
+  std::string post =
+      "-X POST -H 'Content-Type: application/json' -d '{}' " + base + "/v1/principals/list";
+  std::string with_cert = RunCommand(
+      curl + "--cert " + dir_ + "/client.pem --key " + dir_ + "/client-key.pem " + post, &rc);
+  ASSERT_EQ(rc, 0);
+  EXPECT_EQ(ParseJson(with_cert)->value("status", ""), "ok") << with_cert;
+  std::string without = RunCommand(curl + post, &rc);
+  EXPECT_EQ(ParseJson(without)->value("errorCode", ""), "api_key_invalid") << without;
+  // A certificate the client CA did not issue is not a credential.
+  std::string other = RunCommand(
+      curl + "--cert " + dir_ + "/server.pem --key " + dir_ + "/server-key.pem " + post, &rc);
+  EXPECT_EQ(ParseJson(other)->value("errorCode", ""), "api_key_invalid") << other;
 }
 
 }  // namespace
