@@ -1,7 +1,9 @@
 #include "serve/json_api.h"
 
 // g++ 12 reports a false maybe-uninitialized inside std::optional<std::optional<...>> here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "core/base64url.h"
 #include "serve/service.h"
