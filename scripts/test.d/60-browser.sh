@@ -16,6 +16,11 @@ browser_stage() {
     count_results 0 1
     rm -f "$log"; return
   fi
+  if ! "$root/build/bin/keyward" serve --help >/dev/null 2>&1; then
+    echo "browser: this keyward has no 'serve' command (the page is tested against keyward serve)"
+    count_results 0 1
+    rm -f "$log"; return
+  fi
   if ! (cd "$root/tests/browser" && npm ci --no-audit --no-fund --loglevel=error); then
     echo "browser: npm ci failed"
     count_results 0 1

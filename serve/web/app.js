@@ -114,15 +114,20 @@ const serverMessages = {
   origin_not_allowed: 'This page is not served from an address the server accepts for passkeys.',
   credential_unknown: 'This passkey is no longer registered with your account. Your browser was told to forget it; sign in with another passkey.',
   registration_failed: 'The account could not be created with that username. Choose another username, or sign in if you already have an account.',
+  ceremony_unknown: 'That request has expired or was already used. Try again.',
   challenge_replayed: 'That response was already used. Start again.',
   challenge_expired: 'That took too long and the request expired. Try again.',
-  challenge_unknown: 'The request expired or is unknown. Try again.',
+  cross_origin_not_allowed: 'Passkeys cannot be used from inside another site\'s frame here. Open this page directly.',
   not_signed_in: 'Your session has ended. Sign in again.',
   last_credential: 'This is your only passkey. Removing it means you cannot sign in any more.',
   rate_limited: 'Too many attempts. Wait a moment and try again.',
   user_not_verified: 'Your authenticator did not verify you (PIN or biometrics), which this site requires.',
   policy_denied: 'This authenticator is not accepted by the site\'s security policy.',
   step_up_required: 'This action needs a stronger authenticator.',
+  not_found: 'That passkey is no longer on your account. The list was refreshed.',
+  invalid_argument: 'The server does not know that action.',
+  service_unavailable: 'The service is unavailable right now. Try again in a moment.',
+  network: 'The server cannot be reached. Check your connection and try again.',
 };
 
 function serverMessage(body) {
@@ -376,7 +381,8 @@ async function startConditional() {
     // browser gave up on, says nothing; every other failure is reported.
     if (e && (e.name === 'AbortError' || e.name === 'NotAllowedError')) return;
     reportError(e, 'get');
-    if (e instanceof ServerError && /^challenge_/.test(e.code)) startConditional();
+    // An autofill request that outlived its challenge: offer a fresh one.
+    if (e instanceof ServerError && (e.code === 'ceremony_unknown' || /^challenge_/.test(e.code))) startConditional();
   }
 }
 
@@ -455,6 +461,7 @@ async function renamePasskey(c, nickname) {
     if (btn) btn.focus();
   } catch (e) {
     reportError(e);
+    if (e instanceof ServerError && e.code === 'not_found') await loadMe().catch(() => {});
   } finally {
     setBusy(false);
   }

@@ -3,7 +3,8 @@
 # Starts a private `keyward serve` for the browser tests, runs COMMAND in tests/browser/ with
 # KW_PORT / KW_SPKI / KW_RP_HOST / KW_RELATED_HOST / KW_FOREIGN_HOST / KW_ARTIFACTS set, then
 # stops the server by PID (also when COMMAND fails or the script is interrupted) and exits with
-# COMMAND's status.
+# COMMAND's status. The server's own log goes to a file in the temporary directory; its last
+# lines are printed when COMMAND fails.
 #
 # What it sets up in a temporary directory:
 #  - a test CA and a TLS certificate for the three test host names (openssl); Chromium maps
@@ -81,7 +82,11 @@ cat >"$tmp/serve.json" <<EOF
 }
 EOF
 
-"$keyward" serve --config "$tmp/serve.json" >"$tmp/stdout" 2>"$tmp/stderr" &
+# KW_SERVER_CPU / KW_CLIENT_CPU (benchmarks): pin the server and the command to cores.
+server_pin=() client_pin=()
+[ -n "${KW_SERVER_CPU:-}" ] && server_pin=(taskset -c "$KW_SERVER_CPU")
+[ -n "${KW_CLIENT_CPU:-}" ] && client_pin=(taskset -c "$KW_CLIENT_CPU")
+"${server_pin[@]}" "$keyward" serve --config "$tmp/serve.json" >"$tmp/stdout" 2>"$tmp/stderr" &
 server_pid=$!
 port=""
 for _ in $(seq 1 200); do  # 20 s at most
@@ -98,7 +103,7 @@ fi
 export KW_PORT=$port
 echo "browser: keyward serve (pid $server_pid) ready on 127.0.0.1:$port"
 
-(cd "$here" && "$@")
+(cd "$here" && "${client_pin[@]}" "$@")
 rc=$?
 if [ "$rc" != 0 ] && [ -s "$tmp/stderr" ]; then
   echo "browser: last lines of the server log:"
