@@ -16,7 +16,7 @@ browser_stage() {
     count_results 0 1
     rm -f "$log"; return
   fi
-  if ! "$root/build/bin/keyward" serve --help >/dev/null 2>&1; then
+  if ! "$root/build/bin/keyward" --help 2>/dev/null | grep -qE '^ +serve +'; then
     echo "browser: this keyward has no 'serve' command (the page is tested against keyward serve)"
     count_results 0 1
     rm -f "$log"; return

@@ -515,6 +515,58 @@ function stepUpScenario(keyType) {
   ]);
 }
 
+// Accessibility and the phone-sized layout: labels, names, the live region, a keyboard-only
+// sign-up, no horizontal scrolling at 390 px.
+function accessibilityScenario() {
+  const user = uniq('a11y');
+  return scenario('a11y', async () => {
+    const env = await newEnv({ phone: true });
+    await new VirtualAuthenticator(env.cdp, 'platform', MATRIX[0].options, cfg.rp).attach();
+    await gotoPage(env);
+    return env;
+  }, [
+    ['labels-and-live-region', async (env) => {
+      const { page } = env;
+      const r = await page.evaluate(() => {
+        const unlabeled = [...document.querySelectorAll('input, select')]
+          .filter((e) => !e.closest('template') && e.labels.length === 0 && !e.getAttribute('aria-label'))
+          .map((e) => e.id || e.name);
+        const unnamed = [...document.querySelectorAll('button')]
+          .filter((b) => !(b.textContent.trim() || b.getAttribute('aria-label')))
+          .map((b) => b.id || b.className);
+        const s = document.getElementById('status');
+        return {
+          unlabeled, unnamed, role: s.getAttribute('role'), live: s.getAttribute('aria-live'),
+          webauthnField: document.getElementById('signin-username').autocomplete,
+          inlineScripts: [...document.scripts].filter((x) => !x.src).length,
+          inlineStyles: document.querySelectorAll('[style], style').length,
+        };
+      });
+      eq(r.unlabeled, [], 'inputs without a label');
+      eq(r.unnamed, [], 'buttons without a name');
+      eq([r.role, r.live], ['status', 'polite'], 'status region');
+      eq(r.webauthnField, 'username webauthn', 'autofill field');
+      eq([r.inlineScripts, r.inlineStyles], [0, 0], 'inline scripts / styles');
+    }],
+    ['phone-layout', async (env) => {
+      const w = await env.page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      check(w[0] <= w[1], `no horizontal scrolling at ${w[1]} px (content ${w[0]} px)`);
+    }],
+    ['keyboard-only-sign-up', async (env) => {
+      const { page } = env;
+      await page.focus('#signup-username');
+      await page.keyboard.type(user);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('Keyboard User');
+      await page.press('#signup-displayname', 'Enter');
+      await waitState(page, 'signed-in', 'signed in by keyboard');
+      const focused = await page.evaluate(() => document.activeElement.id);
+      eq(focused, 'main', 'focus moved to the new content');
+      check(env.consoleErrors.length === 0, `no console errors: ${env.consoleErrors.join(' | ')}`);
+    }],
+  ]);
+}
+
 // Negative paths and related origins.
 function negativeScenario() {
   const user = uniq('neg');
@@ -665,6 +717,7 @@ async function runTests() {
   browser = await launch({ port: cfg.port, hosts: [cfg.rp, cfg.related, cfg.foreign], spki: cfg.spki });
   console.log(`browser: Chromium ${browser.version()}; server: ${RP} -> 127.0.0.1:${cfg.port}`);
   try {
+    await accessibilityScenario();
     for (const t of MATRIX) await matrixScenario(t);
     for (const t of MATRIX.slice(1)) {
       await stepUpScenario({ ...t, satisfies: t.name === 'usb-uv' });
