@@ -576,7 +576,7 @@ function showStepUp(action, body) {
   const kinds = (body.satisfyingKinds || []).map((k) => kindNames[k] || k);
   const level = aalNames[body.requiredAal] || body.requiredAal || 'a higher assurance level';
   let why = `"${action}" needs ${level}.`;
-  if (body.reason) why += ` ${body.reason}.`.replace(/\.\.$/, '.');
+  if (body.reason) why += ` Policy: ${String(body.reason).replace(/\.$/, '')}.`;
   if (kinds.length) {
     why += ` Confirm with ${kinds.join(' or ')} registered to your account.`;
   } else {

@@ -15,7 +15,9 @@
 #    with UV reaches AAL3;
 #  - a policy that extends "ciam" with the action "admin" at AAL3;
 #  - the server config: origins https://RP and https://RELATED, related_origins [https://RELATED],
-#    listen 127.0.0.1:0 (the port is read from the ready line), a fresh SQLite store.
+#    listen 127.0.0.1:0 (the port is read from the ready line), a fresh SQLite store; all test
+#    traffic comes from 127.0.0.1 and the negative paths fail sign-ins on purpose, so the
+#    per-IP rate and the login back-off are set high enough not to interfere.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -78,7 +80,8 @@ cat >"$tmp/serve.json" <<EOF
   "store": "sqlite:$tmp/keyward.db",
   "web_root": "$root/serve/web",
   "trust_dir": "$tmp/trust",
-  "tls": {"cert": "$tmp/chain.pem", "key": "$tmp/server.key"}
+  "tls": {"cert": "$tmp/chain.pem", "key": "$tmp/server.key"},
+  "limits": {"login_failures_before_backoff": 1000, "ip_rate": 1000, "ip_burst": 5000}
 }
 EOF
 
