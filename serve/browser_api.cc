@@ -1,0 +1,670 @@
+// The browser session API (/api/*) of docs/serve-browser-api.md: sign-up, login, step-up and
+// credential management for the passkey page, with a server-side session behind a __Host- cookie.
+//
+// No account-existence oracle: a sign-up with a taken name runs the same store work at begin
+// (a throw-away principal gets the ceremony) and fails only at finish with registration_failed;
+// a login naming an unknown account gets stable decoy allowCredentials (HMAC of the name under a
+// per-process key).
+#include <algorithm>
+#include <cstdio>
+
+#include "core/base64url.h"
+#include "core/hash.h"
+#include "core/json.h"
+#include "serve/json_api.h"
+#include "serve/service.h"
+
+namespace keyward::serve {
+
+namespace au = keyward::authenticator;
+
+namespace {
+
+constexpr double kSessionIdle = 30 * 60;
+constexpr double kSessionMax = 12 * 3600;
+constexpr double kCeremonyTtl = 10 * 60;
+
+std::string CookieName(const Service& s) {
+  return s.config().cookie_secure ? "__Host-kw_session" : "kw_session";
+}
+
+std::string SessionKey(std::string_view cookie_value) {
+  return HexEncode(Sha256(AsBytes(cookie_value)));
+}
+
+std::string CookieValue(const HttpRequest& req, std::string_view name) {
+  for (const auto& [k, v] : req.headers) {
+    if (k != "cookie") continue;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      auto semi = rest.find(';');
+      std::string_view part = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      auto eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+        return std::string(part.substr(eq + 1));
+      }
+    }
+  }
+  return "";
+}
+
+void SetCookie(const Service& s, HttpResponse& resp, const std::string& value, bool clear) {
+  std::string c = CookieName(s) + "=" + (clear ? std::string() : value) + "; Path=/";
+  if (s.config().cookie_secure) c += "; Secure";
+  c += "; HttpOnly; SameSite=Strict";
+  if (clear) c += "; Max-Age=0";
+  resp.headers.emplace_back("Set-Cookie", c);
+}
+
+// The session of this request (copied out), refreshed; nullopt when none or expired.
+std::optional<std::pair<std::string, Service::BrowserSession>> CurrentSession(
+    Service& s, const HttpRequest& req) {
+  std::string value = CookieValue(req, CookieName(s));
+  if (value.empty() || value.size() > 128) return std::nullopt;
+  std::string key = SessionKey(value);
+  double now = MonotonicSeconds();
+  std::lock_guard lock(s.browser_mu);
+  auto it = s.sessions.find(key);
+  if (it == s.sessions.end()) return std::nullopt;
+  if (now - it->second.last_seen > kSessionIdle || now - it->second.created > kSessionMax) {
+    s.sessions.erase(it);
+    return std::nullopt;
+  }
+  it->second.last_seen = now;
+  return std::make_pair(key, it->second);
+}
+
+void StoreSession(Service& s, const std::string& key, const Service::BrowserSession& session) {
+  std::lock_guard lock(s.browser_mu);
+  auto it = s.sessions.find(key);
+  if (it != s.sessions.end()) it->second.auth = session.auth;
+}
+
+// A fresh session id (rotated at every sign-in), set as the cookie.
+void StartSession(Service& s, HttpResponse& resp, const au::Session& auth,
+                  const std::string& old_key) {
+  auto raw = RandomBytes(32);
+  if (!raw) return SendError(resp, raw.error());
+  std::string value = Base64UrlEncode(*raw);
+  Service::BrowserSession bs;
+  bs.auth = auth;
+  bs.created = bs.last_seen = MonotonicSeconds();
+  {
+    std::lock_guard lock(s.browser_mu);
+    if (!old_key.empty()) s.sessions.erase(old_key);
+    s.sessions[SessionKey(value)] = bs;
+  }
+  SetCookie(s, resp, value, false);
+}
+
+bool RequireSession(Service& s, const HttpRequest& req, HttpResponse& resp,
+                    std::optional<std::pair<std::string, Service::BrowserSession>>& out) {
+  out = CurrentSession(s, req);
+  if (!out || out->second.auth.principal_id.empty()) {
+    SendError(resp, 401, "not_signed_in", "not_signed_in: sign in first");
+    return false;
+  }
+  return true;
+}
+
+void PutCeremony(Service& s, const std::string& id, Service::PendingCeremony c) {
+  c.expires = MonotonicSeconds() + kCeremonyTtl;
+  std::lock_guard lock(s.browser_mu);
+  if (c.type == "signup" && !c.principal_id.empty()) s.pending_signups[c.principal_id] = id;
+  s.ceremonies[id] = std::move(c);
+}
+
+// Removes and returns the ceremony when it exists, has the type and the binding.
+std::optional<Service::PendingCeremony> TakeCeremony(Service& s, const std::string& id,
+                                                     std::initializer_list<std::string_view> types,
+                                                     const std::string& session_key) {
+  std::lock_guard lock(s.browser_mu);
+  auto it = s.ceremonies.find(id);
+  if (it == s.ceremonies.end()) return std::nullopt;
+  Service::PendingCeremony c = it->second;
+  bool type_ok = std::find(types.begin(), types.end(), c.type) != types.end();
+  if (!type_ok || (!c.session_key.empty() && c.session_key != session_key) ||
+      c.expires < MonotonicSeconds()) {
+    return std::nullopt;
+  }
+  s.ceremonies.erase(it);
+  if (c.type == "signup") s.pending_signups.erase(c.principal_id);
+  return c;
+}
+
+std::string AccountKey(std::string_view username) {
+  std::string lower(username);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return "acct:" + HexEncode(Sha256(AsBytes(lower)));
+}
+
+// 429 when the IP or the account is in back-off after failed logins.
+bool LoginBackoff(Service& s, const HttpRequest& req, const std::string& account_key,
+                  HttpResponse& resp) {
+  double now = MonotonicSeconds();
+  uint32_t wait = s.login_backoff().LockedFor("ip:" + req.client_ip, now);
+  if (!account_key.empty()) wait = std::max(wait, s.login_backoff().LockedFor(account_key, now));
+  if (wait == 0) return false;
+  resp.headers.emplace_back("Retry-After", std::to_string(wait));
+  SendError(resp, 429, "rate_limited", "rate_limited: too many failed logins, retry later");
+  return true;
+}
+
+void LoginOutcome(Service& s, const HttpRequest& req, const std::string& account_key, bool ok) {
+  double now = MonotonicSeconds();
+  if (ok) {
+    s.login_backoff().Success("ip:" + req.client_ip);
+    if (!account_key.empty()) s.login_backoff().Success(account_key);
+  } else {
+    s.login_backoff().Failure("ip:" + req.client_ip, now);
+    if (!account_key.empty()) s.login_backoff().Failure(account_key, now);
+  }
+}
+
+// A failed FinishLogin / FinishRegistration as the page sees it.
+void CeremonyError(Service& s, HttpResponse& resp, const Error& e, const Json& credential,
+                   std::string_view ceremony) {
+  s.metrics().Ceremony(std::string(ceremony), "failure", std::string(ErrorCodeName(e.code)));
+  if (e.code == ErrorCode::kNotFound && ceremony != "registration") {
+    std::string id;
+    if (credential.is_object()) {
+      auto it = credential.find("id");
+      if (it != credential.end() && it->is_string()) id = it->get<std::string>();
+    }
+    if (!Base64UrlDecode(id)) id.clear();
+    Json extra = {{"credentialId", id}};
+    return SendError(resp, 400, "credential_unknown",
+                     "credential_unknown: this passkey is not registered here", extra.dump());
+  }
+  if (e.code == ErrorCode::kChallengeUnknown || e.code == ErrorCode::kChallengeExpired ||
+      e.code == ErrorCode::kChallengeReplayed) {
+    return SendError(resp, 400, ErrorCodeName(e.code), std::string(ErrorCodeName(e.code)));
+  }
+  SendError(resp, e);
+}
+
+Json DecoyAllowCredentials(const Service& s, std::string_view username) {
+  std::string lower(username);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Sha256Digest seed = Sha256({s.process_secret(), AsBytes("decoy-count"), AsBytes(lower)});
+  int n = 1 + (seed[0] & 1);
+  Json allow = Json::array();
+  for (int i = 0; i < n; ++i) {
+    uint8_t idx = static_cast<uint8_t>(i);
+    Sha256Digest id =
+        Sha256({s.process_secret(), AsBytes("decoy-id"), AsBytes(lower), ByteSpan(&idx, 1)});
+    allow.push_back({{"type", "public-key"}, {"id", Base64UrlEncode(id)}});
+  }
+  return allow;
+}
+
+void Ok(HttpResponse& resp, Json j) {
+  j["status"] = "ok";
+  SendJson(resp, 200, j.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+Result<Json> Options(const std::string& options_json) {
+  KW_ASSIGN_OR_RETURN(Json o, ParseJson(options_json));
+  return o;
+}
+
+}  // namespace
+
+void AddBrowserRoutes(Service& service) {
+  auto add = [&service](std::string path, Service::RouteHandler h) {
+    service.AddRoute({"POST", std::move(path), std::move(h), true});
+  };
+
+  add("/api/register/begin", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    auto& auth = s.Auth(req);
+    auto kind_name = OptString(*body, "kind", resp);
+    if (!kind_name) return;
+    auto kind = au::CredentialKindFromName(kind_name->value_or("passkey"));
+    if (!kind || *kind == au::CredentialKind::kSmartCard) {
+      return SendError(resp, 400, "invalid_argument",
+                       "invalid_argument: kind must be passkey or security_key");
+    }
+    auto username = OptString(*body, "username", resp);
+    if (!username) return;
+    auto display = OptString(*body, "displayName", resp);
+    if (!display) return;
+    auto session = CurrentSession(s, req);
+    Service::PendingCeremony c;
+    std::string shown_name, shown_display;
+    if (session && !session->second.auth.principal_id.empty() && !username->has_value()) {
+      c.type = "add";
+      c.session_key = session->first;
+      c.principal_id = session->second.auth.principal_id;
+    } else {
+      if (!username->has_value()) {
+        return SendError(resp, 400, "json_missing_field",
+                         "json_missing_field: username is required to sign up");
+      }
+      std::string name(**username);
+      if (name.empty() || name.size() > 64 || std::any_of(name.begin(), name.end(), [](char ch) {
+            return static_cast<unsigned char>(ch) < 0x20;
+          })) {
+        return SendError(resp, 400, "invalid_argument",
+                         "invalid_argument: username must be 1-64 characters");
+      }
+      shown_name = name;
+      shown_display = display->has_value() ? std::string(**display) : name;
+      if (shown_display.size() > 256) {
+        return SendError(resp, 400, "invalid_argument",
+                         "invalid_argument: displayName is at most 256 bytes");
+      }
+      double now = MonotonicSeconds();
+      s.SweepBrowserState(auth, now);
+      auto existing = auth.FindPrincipalByName(name);
+      bool taken = false;
+      if (existing) {
+        taken = true;
+        // A name left by an abandoned sign-up (no credential, no pending ceremony) is free again.
+        auto creds = auth.ListCredentials(existing->id);
+        std::lock_guard lock(s.browser_mu);
+        if (creds && creds->empty() && !s.pending_signups.count(existing->id)) {
+          taken = false;
+          c.principal_id = existing->id;
+        }
+      } else if (existing.error().code != ErrorCode::kNotFound) {
+        return SendError(resp, existing.error());
+      }
+      c.type = "signup";
+      if (taken) {
+        // Same store work as a real sign-up; refused at finish.
+        auto raw = RandomBytes(16);
+        if (!raw) return SendError(resp, raw.error());
+        auto decoy = auth.CreatePrincipal("~signup-decoy-" + HexEncode(*raw), "");
+        if (!decoy) return SendError(resp, decoy.error());
+        c.principal_id = decoy->id;
+        c.decoy = true;
+      } else if (c.principal_id.empty()) {
+        auto p = auth.CreatePrincipal(name, shown_display);
+        if (!p) return SendError(resp, p.error());
+        c.principal_id = p->id;
+      } else {
+        (void)auth.SetDisplayName(c.principal_id, shown_display);
+      }
+    }
+    auto start = auth.BeginRegistration(c.principal_id, *kind);
+    if (!start) {
+      if (c.decoy) (void)auth.ErasePrincipal(c.principal_id);
+      return SendError(resp, start.error());
+    }
+    auto options = Options(start->options_json);
+    if (!options) return SendError(resp, options.error());
+    if (!shown_name.empty() && options->contains("user")) {
+      (*options)["user"]["name"] = shown_name;
+      (*options)["user"]["displayName"] = shown_display;
+    }
+    PutCeremony(s, start->ceremony_id, c);
+    s.metrics().Ceremony("registration", "begun", "");
+    Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
+  });
+
+  add("/api/register/finish", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    auto id = ReqString(*body, "ceremonyId", resp);
+    if (!id) return;
+    auto cred = ReqObject(*body, "credential", resp);
+    if (!cred) return;
+    auto nickname = OptString(*body, "nickname", resp);
+    if (!nickname) return;
+    if (nickname->has_value() && (*nickname)->size() > 128) {
+      return SendError(resp, 400, "invalid_argument", "invalid_argument: nickname too long");
+    }
+    auto session = CurrentSession(s, req);
+    std::string skey = session ? session->first : "";
+    auto c = TakeCeremony(s, std::string(*id), {"signup", "add"}, skey);
+    if (!c) {
+      return SendError(resp, 400, "ceremony_unknown",
+                       "ceremony_unknown: start the registration again");
+    }
+    auto& auth = s.Auth(req);
+    auto result = auth.FinishRegistration(*id, (*cred)->dump(),
+                                          nickname->has_value() ? **nickname : std::string_view());
+    if (c->decoy) {
+      (void)auth.ErasePrincipal(c->principal_id);
+      s.metrics().Ceremony("registration", "failure", "registration_failed");
+      return SendError(resp, 400, "registration_failed",
+                       "registration_failed: the account could not be created");
+    }
+    if (!result) {
+      if (c->type == "signup") {
+        // Nothing was stored for the new principal: the name is free again.
+        auto creds = auth.ListCredentials(c->principal_id);
+        if (creds && creds->empty()) (void)auth.ErasePrincipal(c->principal_id);
+      }
+      return CeremonyError(s, resp, result.error(), **cred, "registration");
+    }
+    s.metrics().Ceremony("registration", "success", "");
+    auto principal = auth.GetPrincipal(c->principal_id);
+    if (!principal) return SendError(resp, principal.error());
+    if (c->type == "signup") {
+      au::Session fresh;
+      fresh.principal_id = principal->id;
+      // A new account's session stands on the registration ceremony: AAL1, or AAL2 with UV.
+      fresh.aal = result->user_verified_at_registration ? au::Aal::kAal2 : au::Aal::kAal1;
+      fresh.aal_reason = "registration";
+      fresh.authenticated_at = static_cast<int64_t>(std::time(nullptr));
+      StartSession(s, resp, fresh, skey);
+      if (resp.status != 200 && !resp.body.empty()) return;
+    }
+    Ok(resp, {{"credential", CredentialView(*result)}, {"user", UserView(*principal)}});
+  });
+
+  add("/api/login/begin", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    auto username = OptString(*body, "username", resp);
+    if (!username) return;
+    auto& auth = s.Auth(req);
+    Service::PendingCeremony c;
+    c.type = "login";
+    Result<au::CeremonyStart> start = Fail(ErrorCode::kInternal, "");
+    bool decoy = false;
+    if (username->has_value() && !(*username)->empty()) {
+      if ((*username)->size() > 64) {
+        return SendError(resp, 400, "invalid_argument",
+                         "invalid_argument: username must be 1-64 characters");
+      }
+      c.account_key = AccountKey(**username);
+      auto p = auth.FindPrincipalByName(**username);
+      if (p) {
+        au::LoginRequest lr;
+        lr.principal_id = p->id;
+        start = auth.BeginLogin(lr);
+      }
+      if (!p || !start) {
+        if (!p && p.error().code != ErrorCode::kNotFound) return SendError(resp, p.error());
+        if (p && start.error().code != ErrorCode::kPolicyDenied) {
+          return SendError(resp, start.error());
+        }
+        decoy = true;
+        start = auth.BeginLogin({});
+      }
+    } else {
+      start = auth.BeginLogin({});
+    }
+    if (!start) return SendError(resp, start.error());
+    auto options = Options(start->options_json);
+    if (!options) return SendError(resp, options.error());
+    if (decoy) (*options)["allowCredentials"] = DecoyAllowCredentials(s, **username);
+    PutCeremony(s, start->ceremony_id, c);
+    s.metrics().Ceremony("login", "begun", "");
+    Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
+  });
+
+  add("/api/login/finish", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    auto id = ReqString(*body, "ceremonyId", resp);
+    if (!id) return;
+    auto cred = ReqObject(*body, "credential", resp);
+    if (!cred) return;
+    std::string account_key;
+    {
+      std::lock_guard lock(s.browser_mu);
+      auto it = s.ceremonies.find(std::string(*id));
+      if (it != s.ceremonies.end()) account_key = it->second.account_key;
+    }
+    if (LoginBackoff(s, req, account_key, resp)) return;
+    auto c = TakeCeremony(s, std::string(*id), {"login"}, "");
+    if (!c) {
+      LoginOutcome(s, req, "", false);
+      return SendError(resp, 400, "ceremony_unknown", "ceremony_unknown: start the login again");
+    }
+    auto session = CurrentSession(s, req);
+    au::Session auth_session;
+    au::RequestContext ctx;
+    ctx.ip = req.client_ip;
+    auto& auth = s.Auth(req);
+    auto result = auth.FinishLogin(*id, (*cred)->dump(), ctx, &auth_session);
+    if (!result) {
+      LoginOutcome(s, req, c->account_key, false);
+      if (result.error().code == ErrorCode::kStepUpRequired && auth_session.pending_step_up) {
+        s.metrics().Ceremony("login", "step_up_required", "step_up_required");
+        return SendError(resp, 403, "step_up_required",
+                         "step_up_required: this sign-in needs a stronger authenticator",
+                         StepUpExtra(*auth_session.pending_step_up).dump());
+      }
+      return CeremonyError(s, resp, result.error(), **cred, "login");
+    }
+    LoginOutcome(s, req, c->account_key, true);
+    s.metrics().Ceremony("login", "success", "");
+    StartSession(s, resp, auth_session, session ? session->first : "");
+    Ok(resp, {{"user", UserView(result->principal)}, {"aal", au::AalName(auth_session.aal)}});
+  });
+
+  add("/api/logout", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    if (auto session = CurrentSession(s, req)) {
+      std::lock_guard lock(s.browser_mu);
+      s.sessions.erase(session->first);
+    }
+    SetCookie(s, resp, "", true);
+    Ok(resp, Json::object());
+  });
+
+  service.AddRoute({"GET", "/api/me", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+                      std::optional<std::pair<std::string, Service::BrowserSession>> session;
+                      if (!RequireSession(s, req, resp, session)) return;
+                      auto& auth = s.Auth(req);
+                      auto p = auth.GetPrincipal(session->second.auth.principal_id);
+                      if (!p) {
+                        // Erased meanwhile.
+                        std::lock_guard lock(s.browser_mu);
+                        s.sessions.erase(session->first);
+                        return SendError(resp, 401, "not_signed_in",
+                                         "not_signed_in: sign in first");
+                      }
+                      auto creds = auth.ListCredentials(p->id);
+                      if (!creds) return SendError(resp, creds.error());
+                      Json list = Json::array();
+                      for (const auto& c : *creds) list.push_back(CredentialView(c));
+                      Ok(resp, {{"rpId", s.config().rp_id},
+                                {"user", UserView(*p)},
+                                {"aal", au::AalName(session->second.auth.aal)},
+                                {"credentials", list}});
+                    }});
+
+  add("/api/credentials/rename", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    std::optional<std::pair<std::string, Service::BrowserSession>> session;
+    if (!RequireSession(s, req, resp, session)) return;
+    auto id = ReqString(*body, "id", resp);
+    if (!id) return;
+    auto nickname = ReqString(*body, "nickname", resp);
+    if (!nickname) return;
+    if (nickname->size() > 128) {
+      return SendError(resp, 400, "invalid_argument", "invalid_argument: nickname too long");
+    }
+    auto& auth = s.Auth(req);
+    auto owned = OwnedCredential(auth, session->second.auth.principal_id, *id, resp);
+    if (!owned) return;
+    if (auto r = auth.RenameCredential(owned->id, *nickname); !r) return SendError(resp, r.error());
+    Ok(resp, Json::object());
+  });
+
+  add("/api/credentials/remove", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    std::optional<std::pair<std::string, Service::BrowserSession>> session;
+    if (!RequireSession(s, req, resp, session)) return;
+    auto id = ReqString(*body, "id", resp);
+    if (!id) return;
+    auto confirm = OptBool(*body, "confirmLast", resp);
+    if (!confirm) return;
+    auto& auth = s.Auth(req);
+    auto owned = OwnedCredential(auth, session->second.auth.principal_id, *id, resp);
+    if (!owned) return;
+    auto creds = auth.ListCredentials(session->second.auth.principal_id);
+    if (!creds) return SendError(resp, creds.error());
+    if (creds->size() == 1 && !confirm->value_or(false)) {
+      return SendError(resp, 409, "last_credential",
+                       "last_credential: this is your only passkey; confirm to remove it");
+    }
+    if (auto r = auth.RemoveCredential(owned->id); !r) return SendError(resp, r.error());
+    Json accepted = Json::array();
+    for (const auto& c : *creds) {
+      if (c.id != owned->id) accepted.push_back(Base64UrlEncode(c.id));
+    }
+    Ok(resp, {{"acceptedCredentialIds", accepted}});
+  });
+
+  add("/api/profile", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    std::optional<std::pair<std::string, Service::BrowserSession>> session;
+    if (!RequireSession(s, req, resp, session)) return;
+    auto display = ReqString(*body, "displayName", resp);
+    if (!display) return;
+    auto& auth = s.Auth(req);
+    if (auto r = auth.SetDisplayName(session->second.auth.principal_id, *display); !r) {
+      return SendError(resp, r.error());
+    }
+    auto p = auth.GetPrincipal(session->second.auth.principal_id);
+    if (!p) return SendError(resp, p.error());
+    Ok(resp, {{"user", UserView(*p)}});
+  });
+
+  add("/api/action", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    std::optional<std::pair<std::string, Service::BrowserSession>> session;
+    if (!RequireSession(s, req, resp, session)) return;
+    auto action = ReqString(*body, "action", resp);
+    if (!action) return;
+    auto& auth = s.Auth(req);
+    au::Session as = session->second.auth;
+    auto r = auth.Authorize(&as, *action);
+    StoreSession(s, session->first, {as, 0, 0});
+    if (r) return Ok(resp, Json::object());
+    if (r.error().code == ErrorCode::kStepUpRequired && as.pending_step_up) {
+      return SendError(resp, 403, "step_up_required",
+                       "step_up_required: this action needs a stronger sign-in",
+                       StepUpExtra(*as.pending_step_up).dump());
+    }
+    if (r.error().code == ErrorCode::kPolicyDenied) {
+      return SendError(resp, 400, "invalid_argument", "invalid_argument: unknown action");
+    }
+    SendError(resp, r.error());
+  });
+
+  add("/api/stepup/begin", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    std::optional<std::pair<std::string, Service::BrowserSession>> session;
+    if (!RequireSession(s, req, resp, session)) return;
+    auto action = ReqString(*body, "action", resp);
+    if (!action) return;
+    auto& auth = s.Auth(req);
+    au::Session probe = session->second.auth;
+    probe.aal = au::Aal::kAal1;  // ask the policy which level the action needs
+    auto r = auth.Authorize(&probe, *action);
+    au::Aal target = au::Aal::kAal1;
+    if (!r) {
+      if (r.error().code == ErrorCode::kStepUpRequired && probe.pending_step_up) {
+        target = probe.pending_step_up->required_aal;
+      } else if (r.error().code == ErrorCode::kPolicyDenied) {
+        return SendError(resp, 400, "invalid_argument", "invalid_argument: unknown action");
+      } else {
+        return SendError(resp, r.error());
+      }
+    }
+    au::LoginRequest lr;
+    lr.principal_id = session->second.auth.principal_id;
+    lr.step_up_to = target;
+    auto start = auth.BeginLogin(lr);
+    if (!start) return SendError(resp, start.error());
+    auto options = Options(start->options_json);
+    if (!options) return SendError(resp, options.error());
+    Service::PendingCeremony c;
+    c.type = "stepup";
+    c.session_key = session->first;
+    c.principal_id = session->second.auth.principal_id;
+    c.action = std::string(*action);
+    PutCeremony(s, start->ceremony_id, c);
+    s.metrics().Ceremony("step_up", "begun", "");
+    Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
+  });
+
+  add("/api/stepup/finish", [](Service& s, HttpRequest& req, HttpResponse& resp) {
+    auto body = ParseBodyObject(req, resp);
+    if (!body) return;
+    std::optional<std::pair<std::string, Service::BrowserSession>> session;
+    if (!RequireSession(s, req, resp, session)) return;
+    auto id = ReqString(*body, "ceremonyId", resp);
+    if (!id) return;
+    auto cred = ReqObject(*body, "credential", resp);
+    if (!cred) return;
+    std::string account_key = "acct-id:" + session->second.auth.principal_id;
+    if (LoginBackoff(s, req, account_key, resp)) return;
+    auto c = TakeCeremony(s, std::string(*id), {"stepup"}, session->first);
+    if (!c) {
+      return SendError(resp, 400, "ceremony_unknown", "ceremony_unknown: start the step-up again");
+    }
+    au::Session as = session->second.auth;
+    au::RequestContext ctx;
+    ctx.ip = req.client_ip;
+    ctx.action = c->action;
+    auto& auth = s.Auth(req);
+    auto result = auth.FinishLogin(*id, (*cred)->dump(), ctx, &as);
+    if (!result) {
+      LoginOutcome(s, req, account_key, false);
+      if (result.error().code == ErrorCode::kStepUpRequired && as.pending_step_up) {
+        s.metrics().Ceremony("step_up", "failure", "step_up_required");
+        return SendError(resp, 403, "step_up_required",
+                         "step_up_required: this authenticator does not reach the level",
+                         StepUpExtra(*as.pending_step_up).dump());
+      }
+      return CeremonyError(s, resp, result.error(), **cred, "step_up");
+    }
+    LoginOutcome(s, req, account_key, true);
+    if (result->principal.id != c->principal_id) {
+      return SendError(resp, 400, "credential_not_allowed",
+                       "credential_not_allowed: a credential of another account");
+    }
+    s.metrics().Ceremony("step_up", "success", "");
+    StoreSession(s, session->first, {as, 0, 0});
+    Ok(resp, {{"aal", au::AalName(as.aal)}});
+  });
+}
+
+void Service::SweepBrowserState(au::Authenticator& auth, double now) {
+  std::vector<std::string> abandoned;
+  {
+    std::lock_guard lock(browser_mu);
+    if (now - last_sweep < 30) return;
+    last_sweep = now;
+    for (auto it = ceremonies.begin(); it != ceremonies.end();) {
+      if (it->second.expires < now) {
+        if (it->second.type == "signup") {
+          abandoned.push_back(it->second.principal_id);
+          pending_signups.erase(it->second.principal_id);
+        }
+        it = ceremonies.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = sessions.begin(); it != sessions.end();) {
+      bool dead =
+          now - it->second.last_seen > kSessionIdle || now - it->second.created > kSessionMax;
+      it = dead ? sessions.erase(it) : std::next(it);
+    }
+  }
+  for (const auto& pid : abandoned) {
+    auto creds = auth.ListCredentials(pid);
+    if (creds && creds->empty()) (void)auth.ErasePrincipal(pid);
+  }
+}
+
+}  // namespace keyward::serve

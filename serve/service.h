@@ -1,0 +1,149 @@
+// The routes of `keyward serve` and the state they share: one Authenticator per worker thread
+// (each its own SQLite connection: the store serializes verification per connection, so one
+// shared facade would verify one login at a time), browser sessions and pending ceremonies (in
+// memory), rate limits, metrics and the request log.
+//
+// Faces (docs/serve.md): the browser session API /api/* and static files (docs/serve-browser-
+// api.md), the FIDO2 conformance API (/attestation/*, /assertion/*, conformance mode only), the
+// integration API /v1/* (API keys or mTLS), and operations (/healthz, /readyz, /metrics).
+#ifndef KEYWARD_SERVE_SERVICE_H_
+#define KEYWARD_SERVE_SERVICE_H_
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "keyward/authenticator.h"
+#include "keyward/result.h"
+#include "serve/config.h"
+#include "serve/http_types.h"
+#include "serve/metrics.h"
+#include "serve/net_util.h"
+#include "serve/rate_limiter.h"
+
+namespace keyward::attestation {
+class TrustStore;
+class MetadataBlob;
+}  // namespace keyward::attestation
+
+namespace keyward::serve {
+
+class ApiKeys;
+
+class Service {
+ public:
+  // Opens `workers` authenticators on the configured store (and trust sources).
+  static Result<std::unique_ptr<Service>> Create(const ServeConfig& config, size_t workers);
+  ~Service();
+
+  void Handle(HttpRequest& req, HttpResponse& resp);
+  // An HTTP-layer refusal (413, 431, 408, 400 malformed) rendered like every other error.
+  void HandleTransportError(int status, std::string_view code, HttpRequest& req,
+                            HttpResponse& resp);
+
+  // Every (method, path) the router serves; for the OpenAPI check.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+  const ServeConfig& config() const { return config_; }
+  // Gauges for /metrics from outside (open connections).
+  void SetGaugeSource(std::function<std::map<std::string, double>()> f) { gauges_ = std::move(f); }
+
+  std::map<std::string, double> Gauges() const {
+    return gauges_ ? gauges_() : std::map<std::string, double>{};
+  }
+
+  using RouteHandler = std::function<void(Service&, HttpRequest&, HttpResponse&)>;
+
+  // ---- shared with the route files (serve/*_api.cc) ----
+  authenticator::Authenticator& Auth(const HttpRequest& req) { return *auths_[req.worker]; }
+  Metrics& metrics() { return metrics_; }
+  TokenBuckets& ip_buckets() { return ip_buckets_; }
+  FailureBackoff& login_backoff() { return login_backoff_; }
+  const ApiKeys* api_keys() const { return api_keys_.get(); }
+  // Secret of this process for decoys (HMAC key).
+  const std::vector<uint8_t>& process_secret() const { return process_secret_; }
+
+  struct Route {
+    std::string method;
+    std::string path;
+    RouteHandler handler;
+    bool state_changing_browser = false;  // POST /api/*: Origin + Content-Type checks
+  };
+  void AddRoute(Route r);
+
+  // Browser state (docs/serve-browser-api.md).
+  struct BrowserSession {
+    authenticator::Session auth;
+    double created = 0;
+    double last_seen = 0;
+  };
+  struct PendingCeremony {
+    std::string type;         // "signup" | "add" | "login" | "stepup"
+    std::string session_key;  // bound session ("" for signup/login)
+    std::string principal_id;
+    std::string account_key;  // rate-limit key of the account (login with a username)
+    std::string action;       // step-up action
+    bool decoy = false;       // a sign-up for a taken name: verified, then refused
+    double expires = 0;
+  };
+  std::mutex browser_mu;
+  std::map<std::string, BrowserSession> sessions;      // key: hex SHA-256 of the cookie value
+  std::map<std::string, PendingCeremony> ceremonies;   // key: ceremonyId
+  std::map<std::string, std::string> pending_signups;  // principal_id → ceremonyId
+  void SweepBrowserState(authenticator::Authenticator& auth, double now);
+  double last_sweep = 0;
+
+  // Conformance mode: registration options the tools asked for, by ceremony id.
+  std::mutex conformance_mu;
+  std::map<std::string, double> conformance_ceremonies;
+
+ private:
+  friend Result<void> LoadConformanceMetadata(Service& s);
+  explicit Service(ServeConfig config);
+  void SecurityHeaders(const HttpRequest& req, HttpResponse& resp) const;
+  void Log(const HttpRequest& req, const HttpResponse& resp, double seconds);
+
+  ServeConfig config_;
+  std::vector<std::unique_ptr<authenticator::Authenticator>> auths_;
+  std::unique_ptr<attestation::TrustStore> trust_;
+  std::vector<std::unique_ptr<attestation::MetadataBlob>> metadata_;
+  std::unique_ptr<ApiKeys> api_keys_;
+  std::map<std::string, std::map<std::string, Route>> routes_;  // path → method → route
+  Metrics metrics_;
+  TokenBuckets ip_buckets_;
+  FailureBackoff login_backoff_;
+  std::vector<uint8_t> process_secret_;
+  std::function<std::map<std::string, double>()> gauges_;
+  std::mutex log_mu_;
+  FILE* log_ = stderr;
+  bool own_log_ = false;
+};
+
+// Conformance mode: verifies the configured metadata BLOBs and adds them as trust sources.
+Result<void> LoadConformanceMetadata(Service& s);
+
+// Route registration, one function per face (serve/browser_api.cc, ...).
+void AddBrowserRoutes(Service& s);
+void AddStaticRoutes(Service& s);
+void AddOperationsRoutes(Service& s);
+void AddConformanceRoutes(Service& s);
+void AddIntegrationRoutes(Service& s);
+// The OpenAPI 3 document of /v1 (served at /v1/openapi.json).
+std::string IntegrationOpenApi();
+// Serves a file under web_root for GET/HEAD paths no route matched; false: none.
+bool ServeStatic(const ServeConfig& config, const HttpRequest& req, HttpResponse& resp);
+
+// ---- answers ----
+// {"status":"failed","errorCode":code,"errorMessage":message, ...extra}
+void SendError(HttpResponse& resp, int status, std::string_view code, std::string_view message,
+               const std::string& extra_members_json = "");
+void SendError(HttpResponse& resp, const Error& error);  // status from the code
+int StatusFor(ErrorCode code);
+void SendJson(HttpResponse& resp, int status, const std::string& json);
+
+}  // namespace keyward::serve
+
+#endif  // KEYWARD_SERVE_SERVICE_H_
