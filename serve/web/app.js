@@ -410,11 +410,13 @@ async function onSignUp(ev) {
     $('signup-username').focus();
     return;
   }
+  // "Use a security key instead": a key that keeps no discoverable credential (U2F, no PIN).
+  const kind = ev.submitter && ev.submitter.value === 'security_key' ? 'security_key' : 'passkey';
   stopConditional();
   setBusy(true);
   setStatus('working', 'Creating your passkey… Follow your browser\'s prompt.');
   try {
-    const begin = await api('/api/register/begin', { username, displayName });
+    const begin = await api('/api/register/begin', { username, displayName, kind });
     const cred = await navigator.credentials.create({ publicKey: creationOptionsFromJSON(begin.publicKey) });
     setStatus('working', 'Saving your passkey…');
     await api('/api/register/finish', { ceremonyId: begin.ceremonyId, credential: credentialToJSON(cred) });
