@@ -263,12 +263,20 @@ void AddBrowserRoutes(Service& service) {
       bool taken = false;
       if (existing) {
         taken = true;
-        // A name left by an abandoned sign-up (no credential, no pending ceremony) is free again.
+        // A name without a credential is free again: left by an abandoned sign-up, or by one
+        // still pending (the browser's ceremony was cancelled, the server never hears of it).
+        // A newer sign-up supersedes the pending one, whose finish then fails; the finish
+        // below also refuses a sign-up whose principal ends with more than its one credential.
         auto creds = auth.ListCredentials(existing->id);
         std::lock_guard lock(s.browser_mu);
-        if (creds && creds->empty() && !s.pending_signups.count(existing->id)) {
+        if (creds && creds->empty()) {
           taken = false;
           c.principal_id = existing->id;
+          auto pending = s.pending_signups.find(existing->id);
+          if (pending != s.pending_signups.end()) {
+            s.ceremonies.erase(pending->second);
+            s.pending_signups.erase(pending);
+          }
         }
       } else if (existing.error().code != ErrorCode::kNotFound) {
         return SendError(resp, existing.error());
@@ -341,6 +349,17 @@ void AddBrowserRoutes(Service& service) {
         if (creds && creds->empty()) (void)auth.ErasePrincipal(c->principal_id);
       }
       return CeremonyError(s, resp, result.error(), **cred, "registration");
+    }
+    if (c->type == "signup") {
+      // Two sign-ups of one name racing through their finish: the account is the first one's;
+      // a sign-up never adds a second credential to someone else's new account.
+      auto creds = auth.ListCredentials(c->principal_id);
+      if (!creds || creds->size() != 1) {
+        (void)auth.RemoveCredential(result->id);
+        s.metrics().Ceremony("registration", "failure", "registration_failed");
+        return SendError(resp, 400, "registration_failed",
+                         "registration_failed: the account could not be created");
+      }
     }
     s.metrics().Ceremony("registration", "success", "");
     auto principal = auth.GetPrincipal(c->principal_id);

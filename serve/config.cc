@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/json.h"
+#include "keyward/authenticator.h"
 #include "serve/net_util.h"
 
 namespace keyward::serve {
@@ -244,12 +245,20 @@ Result<ServeConfig> ParseServeConfig(std::string_view json_text, const std::stri
     if (store.rfind("sqlite:", 0) == 0) {
       cfg.store_path = store.substr(7);
     } else if (store.find("://") != std::string::npos) {
-      c.Problem("/store", "unsupported store URL (this build: sqlite:PATH or a file path)");
+      // postgresql://... (libpq URI): shared by every node; checked here, connected at start.
+      auto url = authenticator::ParseStoreUrl(store);
+      if (!url || url->backend != authenticator::StoreUrl::Backend::kPostgres) {
+        c.Problem("/store", "unsupported store URL (sqlite:PATH, a file path or postgresql://...)");
+      } else {
+        cfg.store_url = store;
+      }
     } else {
       cfg.store_path = store;
     }
-    if (cfg.store_path.empty() && c.ok()) c.Problem("/store", "empty path");
-    cfg.store_path = Resolve(base_dir, cfg.store_path);
+    if (cfg.store_url.empty()) {
+      if (cfg.store_path.empty() && c.ok()) c.Problem("/store", "empty path");
+      cfg.store_path = Resolve(base_dir, cfg.store_path);
+    }
   }
   std::string durability = "full";
   c.String(j, "durability", "", &durability);

@@ -59,6 +59,7 @@ struct ServeConfig {
   std::string policy = "ciam";         // preset name or the text of a policy file (resolved)
   std::string policy_source = "ciam";  // as written (for messages)
   std::string store_path;              // SQLite file
+  std::string store_url;               // postgresql://... (then store_path is empty)
   bool relaxed_durability = false;
   std::string trust_dir;  // attestation roots (TrustStore::AddDirectory)
   std::string mds_store;  // a verified metadata BLOB stored by `keyward mds import`

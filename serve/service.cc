@@ -153,6 +153,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size
   }
   authenticator::AuthenticatorConfig ac;
   ac.db_path = config.store_path;
+  ac.store_url = config.store_url;
   ac.rp_id = config.rp_id;
   ac.rp_name = config.rp_name;
   ac.origins = config.origins;

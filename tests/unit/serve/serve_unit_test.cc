@@ -49,7 +49,7 @@ TEST(ServeConfig, MinimalConfigGetsDefaults) {
 TEST(ServeConfig, EveryProblemIsNamedByItsPath) {
   auto paths = ProblemPaths(
       R"({"rp_id":"https://example.com","origins":["https://example.com/path","ftp://x",
-          "http://example.com"],"store":"postgresql://db","listen":"nohost","bogus":1,
+          "http://example.com"],"store":"mysql://db","listen":"nohost","bogus":1,
           "limits":{"max_body_bytes":1,"nope":2},"durability":"sometimes","policy":"/no/such",
           "trusted_proxies":["10.0.0.0/33"],"tls":{"cert":"/no/cert"},"threads":-1})");
   for (const char* expected :
@@ -58,6 +58,19 @@ TEST(ServeConfig, EveryProblemIsNamedByItsPath) {
         "/tls/cert", "/tls/key", "/threads"}) {
     EXPECT_NE(std::find(paths.begin(), paths.end(), expected), paths.end()) << expected;
   }
+}
+
+TEST(ServeConfig, PostgresStoreUrlIsTakenAsTheSharedStore) {
+  std::vector<ConfigProblem> problems;
+  auto c = ParseServeConfig(R"({"rp_id":"example.com","origins":["https://example.com"],
+                                "store":"postgresql:///keyward?host=/run/pg"})",
+                            "", &problems);
+  ASSERT_TRUE(c) << (problems.empty() ? "" : problems[0].path);
+  EXPECT_EQ(c->store_url, "postgresql:///keyward?host=/run/pg");
+  EXPECT_TRUE(c->store_path.empty());
+  auto bad = ProblemPaths(R"({"rp_id":"example.com","origins":["https://example.com"],
+                              "store":"mysql://db/keyward"})");
+  EXPECT_NE(std::find(bad.begin(), bad.end(), "/store"), bad.end());
 }
 
 TEST(ServeConfig, RequiredMembers) {
