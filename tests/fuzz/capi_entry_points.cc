@@ -2,7 +2,7 @@
 // picks the entry point, the rest is the JSON text it reads: options parameters, verification
 // expectations (against a fixed genuine W3C response), responses (against fixed expectations),
 // whole verification cases, sessions (on a temporary store; the "login" action never writes)
-// and request contexts, audit lines.
+// and request contexts, audit lines, smart-card login evidence.
 // Every call must return a code, set or clear its out-parameters, and never crash or leak.
 #include <unistd.h>
 
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   char* out = nullptr;
   char* session = nullptr;
   int rc = 0;
-  switch (data[0] % 9) {
+  switch (data[0] % 11) {
     case 0:
       rc = keyward_creation_options(text.c_str(), &out, &err);
       break;
@@ -100,8 +100,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                 text.c_str(), &out, &session, &err);
       keyward_string_free(session);
       break;
-    default:
+    case 8:
       rc = keyward_audit_verify_lines(text.c_str(), &out, &err);
+      break;
+    case 9:  // smart-card evidence, read before the (absent) handle
+      rc = keyward_finish_certificate_login(nullptr, "AAAAAAAAAAAAAAAAAAAAAA", text.c_str(),
+                                            nullptr, nullptr, &out, &session, &err);
+      keyward_string_free(session);
+      break;
+    default:
+      rc = keyward_finish_verified_card_login(nullptr, "AAAAAAAAAAAAAAAAAAAAAA", text.c_str(),
+                                              nullptr, nullptr, &out, &session, &err);
+      keyward_string_free(session);
       break;
   }
   Check(rc, err, out);
