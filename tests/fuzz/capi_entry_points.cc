@@ -59,6 +59,12 @@ void Check(int rc, const keyward_error& err, char* out) {
   keyward_string_free(out);
 }
 
+// The struct form of the assertion check must reach the same verdict as the JSON form.
+void SameAsStruct(int rc, const char* response, const char* expectations) {
+  keyward_assertion a;
+  if (keyward_verify_authentication_struct(response, expectations, &a, nullptr) != rc) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -77,9 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 2:
       rc = keyward_verify_authentication(kResponse, text.c_str(), &out, &err);
+      SameAsStruct(rc, kResponse, text.c_str());
       break;
     case 3:
       rc = keyward_verify_authentication(text.c_str(), kExpectations, &out, &err);
+      SameAsStruct(rc, text.c_str(), kExpectations);
       break;
     case 4:
       rc = keyward_verify_registration(nullptr, text.c_str(), kExpectations, &out, &err);
