@@ -264,14 +264,18 @@ Result<Bytes> CredentialId(const char* id) {
 
 // The three logins share their session handling: read it, run the facade, hand the session back
 // whatever the outcome.
-template <typename Login>
+// `prepare` reads the login's own argument (evidence) before the facade runs, so a refused
+// argument hands back no session.
+template <typename Prepare, typename Login>
 int RunLogin(keyward_authenticator* auth, const char* context_json, const char* session_json,
-             char** result_json_out, char** session_json_out, keyward_error* err, Login login) {
+             char** result_json_out, char** session_json_out, keyward_error* err, Prepare prepare,
+             Login login) {
   Clear(result_json_out);
   Clear(session_json_out);
   return Guard(err, [&]() -> Result<void> {
     KW_ASSIGN_OR_RETURN(authn::RequestContext context, ReadContext(context_json));
     KW_ASSIGN_OR_RETURN(authn::Session session, ReadSession(session_json));
+    KW_TRY(prepare());
     KW_ASSIGN_OR_RETURN(authn::Authenticator * a, Handle(auth));
     Result<authn::AuthResult> result = login(*a, context, &session);
     Emit(session_json_out, SessionJson(session));
@@ -448,6 +452,7 @@ int keyward_finish_login(keyward_authenticator* auth, const char* ceremony_id,
   }
   return keyward::capi::RunLogin(
       auth, context_json, session_json, result_json_out, session_json_out, err,
+      [] { return keyward::Ok(); },
       [&](authn::Authenticator& a, const authn::RequestContext& c, authn::Session* s) {
         return a.FinishLogin(ceremony_id, response_json, c, s);
       });
@@ -465,11 +470,14 @@ int keyward_finish_certificate_login(keyward_authenticator* auth, const char* ce
         keyward::Error{keyward::ErrorCode::kInvalidArgument, 0,
                        ceremony_id == nullptr ? "ceremony_id is NULL" : "evidence_json is NULL"});
   }
+  authn::CertificateLoginEvidence evidence;
   return keyward::capi::RunLogin(
       auth, context_json, session_json, result_json_out, session_json_out, err,
-      [&](authn::Authenticator& a, const authn::RequestContext& c,
-          authn::Session* s) -> Result<authn::AuthResult> {
-        KW_ASSIGN_OR_RETURN(auto evidence, keyward::capi::ReadEvidence(evidence_json));
+      [&]() -> Result<void> {
+        KW_ASSIGN_OR_RETURN(evidence, keyward::capi::ReadEvidence(evidence_json));
+        return keyward::Ok();
+      },
+      [&](authn::Authenticator& a, const authn::RequestContext& c, authn::Session* s) {
         return a.FinishCertificateLogin(ceremony_id, evidence, c, s);
       });
 }
@@ -485,11 +493,14 @@ int keyward_finish_verified_card_login(keyward_authenticator* auth, const char* 
         err, keyward::Error{keyward::ErrorCode::kInvalidArgument, 0,
                             ceremony_id == nullptr ? "ceremony_id is NULL" : "login_json is NULL"});
   }
+  authn::VerifiedCardLogin login;
   return keyward::capi::RunLogin(
       auth, context_json, session_json, result_json_out, session_json_out, err,
-      [&](authn::Authenticator& a, const authn::RequestContext& c,
-          authn::Session* s) -> Result<authn::AuthResult> {
-        KW_ASSIGN_OR_RETURN(auto login, keyward::capi::ReadVerifiedCardLogin(login_json));
+      [&]() -> Result<void> {
+        KW_ASSIGN_OR_RETURN(login, keyward::capi::ReadVerifiedCardLogin(login_json));
+        return keyward::Ok();
+      },
+      [&](authn::Authenticator& a, const authn::RequestContext& c, authn::Session* s) {
         return a.FinishVerifiedCardLogin(ceremony_id, login, c, s);
       });
 }

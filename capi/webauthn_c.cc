@@ -1,4 +1,5 @@
 // C ABI: WebAuthn options, attestation trust and verification (keyward/webauthn.h underneath).
+#include <cstring>
 #include <memory>
 
 #include "attestation/metadata.h"
@@ -273,7 +274,8 @@ Result<std::string> VerifyRegistration(const keyward_trust* trust, std::string_v
   return wa::RegistrationVerdictJson(reg).dump();
 }
 
-Result<std::string> VerifyAuthentication(std::string_view response, std::string_view expectations) {
+Result<wa::VerifiedAssertion> VerifyAuthentication(std::string_view response,
+                                                   std::string_view expectations) {
   KW_ASSIGN_OR_RETURN(JsonDocument doc, ParseObject(expectations, "expectations"));
   KW_ASSIGN_OR_RETURN(
       auto r, ObjectReader::Make(
@@ -322,8 +324,7 @@ Result<std::string> VerifyAuthentication(std::string_view response, std::string_
   } else {
     exp.allow_credentials.push_back(exp.credential_id);
   }
-  KW_ASSIGN_OR_RETURN(wa::VerifiedAssertion a, wa::VerifyAssertion(parsed, exp));
-  return wa::AssertionVerdictText(a);
+  return wa::VerifyAssertion(parsed, exp);
 }
 
 }  // namespace
@@ -390,9 +391,38 @@ int keyward_verify_authentication(const char* response_json, const char* expecta
   return Guard(err, [&]() -> Result<void> {
     KW_ASSIGN_OR_RETURN(auto response, Arg(response_json, "response_json"));
     KW_ASSIGN_OR_RETURN(auto expectations, Arg(expectations_json, "expectations_json"));
-    KW_ASSIGN_OR_RETURN(std::string out,
-                        keyward::capi::VerifyAuthentication(response, expectations));
-    Emit(result_json_out, out);
+    KW_ASSIGN_OR_RETURN(auto a, keyward::capi::VerifyAuthentication(response, expectations));
+    Emit(result_json_out, keyward::webauthn::AssertionVerdictText(a));
+    return keyward::Ok();
+  });
+}
+
+int keyward_verify_authentication_struct(const char* response_json, const char* expectations_json,
+                                         keyward_assertion* result_out, keyward_error* err) {
+  return Guard(err, [&]() -> Result<void> {
+    if (result_out == nullptr) return NullArgument("result_out");
+    std::memset(result_out, 0, sizeof(*result_out));
+    KW_ASSIGN_OR_RETURN(auto response, Arg(response_json, "response_json"));
+    KW_ASSIGN_OR_RETURN(auto expectations, Arg(expectations_json, "expectations_json"));
+    KW_ASSIGN_OR_RETURN(auto a, keyward::capi::VerifyAuthentication(response, expectations));
+    if (a.credential_id.size() > sizeof(result_out->credential_id) ||
+        (a.user_handle && a.user_handle->size() > sizeof(result_out->user_handle))) {
+      return keyward::Fail(keyward::ErrorCode::kInternal, "verified ids exceed their bounds");
+    }
+    result_out->sign_count = a.sign_count;
+    result_out->flags = (a.flags.user_present ? KEYWARD_FLAG_UP : 0u) |
+                        (a.flags.user_verified ? KEYWARD_FLAG_UV : 0u) |
+                        (a.flags.backup_eligible ? KEYWARD_FLAG_BE : 0u) |
+                        (a.flags.backup_state ? KEYWARD_FLAG_BS : 0u);
+    result_out->sign_count_regressed = a.sign_count_regressed ? 1 : 0;
+    result_out->backup_state_changed = a.backup_state_changed ? 1 : 0;
+    result_out->appid_used = a.appid_used ? 1 : 0;
+    result_out->credential_id_len = a.credential_id.size();
+    std::memcpy(result_out->credential_id, a.credential_id.data(), a.credential_id.size());
+    if (a.user_handle) {
+      result_out->user_handle_len = a.user_handle->size();
+      std::memcpy(result_out->user_handle, a.user_handle->data(), a.user_handle->size());
+    }
     return keyward::Ok();
   });
 }

@@ -3,11 +3,10 @@
  *   cc -std=c11 verify_cases.c $(pkg-config --cflags --libs keyward-c) -o verify_cases
  *   ./verify_cases examples/cases/01-packed-es256-registration.json ...
  * Exit 0 when every case gave its expected verdict. */
+#include <keyward/keyward.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <keyward/keyward.h>
 
 static char* slurp(const char* path) {
   FILE* f = fopen(path, "rb");

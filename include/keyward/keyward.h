@@ -64,10 +64,10 @@ enum keyward_status {
 #define KEYWARD_ERROR_DETAIL_SIZE 256
 
 typedef struct keyward_error {
-  int code;            /* KEYWARD_OK or an error number */
-  uint32_t native;     /* the lower layer's code (SW1SW2, CKR_*, ...; for step_up_required the
-                          required AAL 1..3), 0 when none */
-  const char* name;    /* stable name, static storage ("ok" on success); never freed */
+  int code;         /* KEYWARD_OK or an error number */
+  uint32_t native;  /* the lower layer's code (SW1SW2, CKR_*, ...; for step_up_required the
+                       required AAL 1..3), 0 when none */
+  const char* name; /* stable name, static storage ("ok" on success); never freed */
   char detail[KEYWARD_ERROR_DETAIL_SIZE]; /* NUL-terminated, possibly truncated */
 } keyward_error;
 
@@ -162,13 +162,34 @@ KEYWARD_C_EXPORT int keyward_verify_registration(const keyward_trust* trust,
 KEYWARD_C_EXPORT int keyward_verify_authentication(const char* response_json,
                                                    const char* expectations_json,
                                                    char** result_json_out, keyward_error* err);
+/* The same verification for bindings' hot path: the outcome in a caller-provided struct instead
+ * of verdict JSON (no allocation, nothing to free). Same expectations, same codes. */
+#define KEYWARD_FLAG_UP 0x01u /* authenticator data flags, at their WebAuthn bit positions */
+#define KEYWARD_FLAG_UV 0x04u
+#define KEYWARD_FLAG_BE 0x08u
+#define KEYWARD_FLAG_BS 0x10u
+typedef struct keyward_assertion {
+  uint32_t sign_count;      /* the new counter: store it */
+  uint32_t flags;           /* KEYWARD_FLAG_* */
+  int sign_count_regressed; /* 0 / 1 (only with sign_count_policy "flag") */
+  int backup_state_changed; /* 0 / 1 */
+  int appid_used;           /* 0 / 1 */
+  size_t credential_id_len;
+  uint8_t credential_id[1023]; /* WebAuthn caps credential ids at 1023 bytes */
+  size_t user_handle_len;      /* 0: the response carried none */
+  uint8_t user_handle[64];
+} keyward_assertion;
+KEYWARD_C_EXPORT int keyward_verify_authentication_struct(const char* response_json,
+                                                          const char* expectations_json,
+                                                          keyward_assertion* result_out,
+                                                          keyward_error* err);
 /* A whole `keyward verify` case (kind + response + expectations, one JSON object).
  * *verdict_json_out is always set when the case could be read, also on a rejection (then with
  * "error": {code, message}); the return value is 0 (verified) or the rejection's code. */
 KEYWARD_C_EXPORT int keyward_verify_case(const keyward_trust* trust, const char* case_json,
                                          char** verdict_json_out, keyward_error* err);
 
-/* ---- Unified authenticator (SQLite store, policy, assurance, audit) --------------------------- */
+/* ---- Unified authenticator (SQLite store, policy, assurance, audit) ------------------------- */
 
 typedef struct keyward_authenticator keyward_authenticator;
 
@@ -182,17 +203,13 @@ typedef int64_t (*keyward_clock_fn)(void* context);
  *   store_relaxed_durability (bool, default false).
  * trust (may be NULL): attestation anchors and metadata; open takes its own snapshot, so the
  * trust object may be changed or freed afterwards. */
-KEYWARD_C_EXPORT int keyward_authenticator_open(const char* config_json,
-                                                const keyward_trust* trust,
+KEYWARD_C_EXPORT int keyward_authenticator_open(const char* config_json, const keyward_trust* trust,
                                                 keyward_authenticator** auth_out,
                                                 keyward_error* err);
 /* As keyward_authenticator_open, with `clock(clock_context)` as the time source. */
-KEYWARD_C_EXPORT int keyward_authenticator_open_with_clock(const char* config_json,
-                                                           const keyward_trust* trust,
-                                                           keyward_clock_fn clock,
-                                                           void* clock_context,
-                                                           keyward_authenticator** auth_out,
-                                                           keyward_error* err);
+KEYWARD_C_EXPORT int keyward_authenticator_open_with_clock(
+    const char* config_json, const keyward_trust* trust, keyward_clock_fn clock,
+    void* clock_context, keyward_authenticator** auth_out, keyward_error* err);
 KEYWARD_C_EXPORT void keyward_authenticator_close(keyward_authenticator* auth);
 
 /* Principals: {id, user_handle, name, display_name, created_at}; lists are JSON arrays. */
@@ -202,13 +219,11 @@ KEYWARD_C_EXPORT int keyward_create_principal(keyward_authenticator* auth, const
 KEYWARD_C_EXPORT int keyward_get_principal(keyward_authenticator* auth, const char* principal_id,
                                            char** principal_json_out, keyward_error* err);
 KEYWARD_C_EXPORT int keyward_find_principal_by_name(keyward_authenticator* auth, const char* name,
-                                                    char** principal_json_out,
-                                                    keyward_error* err);
+                                                    char** principal_json_out, keyward_error* err);
 KEYWARD_C_EXPORT int keyward_list_principals(keyward_authenticator* auth,
                                              char** principals_json_out, keyward_error* err);
 /* Credentials: the CredentialToJson form (docs/authenticator.md). */
-KEYWARD_C_EXPORT int keyward_list_credentials(keyward_authenticator* auth,
-                                              const char* principal_id,
+KEYWARD_C_EXPORT int keyward_list_credentials(keyward_authenticator* auth, const char* principal_id,
                                               char** credentials_json_out, keyward_error* err);
 
 /* Ceremony start: {ceremony_id, options (the L3 options object, or null for a smart-card-only
@@ -219,9 +234,9 @@ KEYWARD_C_EXPORT int keyward_begin_registration(keyward_authenticator* auth,
                                                 char** start_json_out, keyward_error* err);
 /* *credential_json_out: the stored credential. nickname may be NULL. */
 KEYWARD_C_EXPORT int keyward_finish_registration(keyward_authenticator* auth,
-                                                 const char* ceremony_id,
-                                                 const char* response_json, const char* nickname,
-                                                 char** credential_json_out, keyward_error* err);
+                                                 const char* ceremony_id, const char* response_json,
+                                                 const char* nickname, char** credential_json_out,
+                                                 keyward_error* err);
 /* enrollment_json: {certificate_der (base64url), intermediates_der [...], nickname}. */
 KEYWARD_C_EXPORT int keyward_enroll_certificate(keyward_authenticator* auth,
                                                 const char* principal_id,
@@ -267,9 +282,8 @@ KEYWARD_C_EXPORT int keyward_authorize(keyward_authenticator* auth, const char* 
                                        keyward_error* err);
 
 /* Administration. Credential ids are base64url. */
-KEYWARD_C_EXPORT int keyward_set_display_name(keyward_authenticator* auth,
-                                              const char* principal_id, const char* display_name,
-                                              keyward_error* err);
+KEYWARD_C_EXPORT int keyward_set_display_name(keyward_authenticator* auth, const char* principal_id,
+                                              const char* display_name, keyward_error* err);
 KEYWARD_C_EXPORT int keyward_rename_credential(keyward_authenticator* auth,
                                                const char* credential_id, const char* nickname,
                                                keyward_error* err);
@@ -281,15 +295,14 @@ KEYWARD_C_EXPORT int keyward_record_admin_action(keyward_authenticator* auth, co
                                                  const char* details_json, keyward_error* err);
 
 /* Privacy: everything stored about a principal as one JSON document; erasure. */
-KEYWARD_C_EXPORT int keyward_export_principal(keyward_authenticator* auth,
-                                              const char* principal_id, char** export_json_out,
-                                              keyward_error* err);
+KEYWARD_C_EXPORT int keyward_export_principal(keyward_authenticator* auth, const char* principal_id,
+                                              char** export_json_out, keyward_error* err);
 KEYWARD_C_EXPORT int keyward_erase_principal(keyward_authenticator* auth, const char* principal_id,
                                              keyward_error* err);
 
 /* Audit: the last n records as JSON lines ('\n' after each); n == 0 means all. */
-KEYWARD_C_EXPORT int keyward_audit_tail(keyward_authenticator* auth, size_t n,
-                                        char** jsonl_out, keyward_error* err);
+KEYWARD_C_EXPORT int keyward_audit_tail(keyward_authenticator* auth, size_t n, char** jsonl_out,
+                                        keyward_error* err);
 /* Recomputes the store's hash chain: {records, head_hash}; audit_chain_broken (native = the
  * 1-based line) on tampering. */
 KEYWARD_C_EXPORT int keyward_audit_verify(keyward_authenticator* auth, char** result_json_out,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # sourced by scripts/test, which sets root and count_results
 # Stage (sourced by scripts/test): the C ABI and the Python binding, also from outside the tree.
 #  1. pytest (bindings/python/tests) against the build tree's libkeyward-c;
 #  2. the C ABI installed into a prefix ($KEYWARD_INSTALL_PREFIX when the packaging stage made

@@ -2,7 +2,7 @@
 // picks the entry point, the rest is the JSON text it reads: options parameters, verification
 // expectations (against a fixed genuine W3C response), responses (against fixed expectations),
 // whole verification cases, sessions (on a temporary store; the "login" action never writes)
-// and request contexts, audit lines.
+// and request contexts, audit lines, smart-card login evidence.
 // Every call must return a code, set or clear its out-parameters, and never crash or leak.
 #include <unistd.h>
 
@@ -59,6 +59,12 @@ void Check(int rc, const keyward_error& err, char* out) {
   keyward_string_free(out);
 }
 
+// The struct form of the assertion check must reach the same verdict as the JSON form.
+void SameAsStruct(int rc, const char* response, const char* expectations) {
+  keyward_assertion a;
+  if (keyward_verify_authentication_struct(response, expectations, &a, nullptr) != rc) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -68,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   char* out = nullptr;
   char* session = nullptr;
   int rc = 0;
-  switch (data[0] % 9) {
+  switch (data[0] % 11) {
     case 0:
       rc = keyward_creation_options(text.c_str(), &out, &err);
       break;
@@ -77,9 +83,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 2:
       rc = keyward_verify_authentication(kResponse, text.c_str(), &out, &err);
+      SameAsStruct(rc, kResponse, text.c_str());
       break;
     case 3:
       rc = keyward_verify_authentication(text.c_str(), kExpectations, &out, &err);
+      SameAsStruct(rc, text.c_str(), kExpectations);
       break;
     case 4:
       rc = keyward_verify_registration(nullptr, text.c_str(), kExpectations, &out, &err);
@@ -100,8 +108,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                 text.c_str(), &out, &session, &err);
       keyward_string_free(session);
       break;
-    default:
+    case 8:
       rc = keyward_audit_verify_lines(text.c_str(), &out, &err);
+      break;
+    case 9:  // smart-card evidence, read before the (absent) handle
+      rc = keyward_finish_certificate_login(nullptr, "AAAAAAAAAAAAAAAAAAAAAA", text.c_str(),
+                                            nullptr, nullptr, &out, &session, &err);
+      keyward_string_free(session);
+      break;
+    default:
+      rc = keyward_finish_verified_card_login(nullptr, "AAAAAAAAAAAAAAAAAAAAAA", text.c_str(),
+                                              nullptr, nullptr, &out, &session, &err);
+      keyward_string_free(session);
       break;
   }
   Check(rc, err, out);

@@ -28,6 +28,20 @@ class Error(ctypes.Structure):
     ]
 
 
+class Assertion(ctypes.Structure):
+    _fields_ = [
+        ("sign_count", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("sign_count_regressed", ctypes.c_int),
+        ("backup_state_changed", ctypes.c_int),
+        ("appid_used", ctypes.c_int),
+        ("credential_id_len", ctypes.c_size_t),
+        ("credential_id", ctypes.c_uint8 * 1023),
+        ("user_handle_len", ctypes.c_size_t),
+        ("user_handle", ctypes.c_uint8 * 64),
+    ]
+
+
 _c = ctypes.c_char_p
 _p = ctypes.c_void_p
 _out = ctypes.POINTER(ctypes.c_void_p)
@@ -55,6 +69,7 @@ _SIGNATURES = {
     "keyward_trust_anchor_count": (ctypes.c_size_t, [_p]),
     "keyward_verify_registration": (_i, [_p, _c, _c, _out, _err]),
     "keyward_verify_authentication": (_i, [_c, _c, _out, _err]),
+    "keyward_verify_authentication_struct": (_i, [_c, _c, ctypes.POINTER(Assertion), _err]),
     "keyward_verify_case": (_i, [_p, _c, _out, _err]),
     "keyward_authenticator_open": (_i, [_c, _p, _out, _err]),
     "keyward_authenticator_open_with_clock": (_i, [_c, _p, CLOCK_FN, _p, _out, _err]),

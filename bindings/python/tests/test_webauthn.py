@@ -87,7 +87,16 @@ def test_authentication(registered):
         expected_rp_id=RP, expected_origin=[ORIGIN], credential_public_key=reg.credential_public_key,
         credential_current_sign_count=reg.sign_count, require_user_verification=True)
     assert v.new_sign_count == 5 and v.user_verified and not v.sign_count_regressed
-    assert v.credential_id == a.credential_id
+    assert v.credential_id == a.credential_id and v.user_handle is None
+    assert v.credential_device_type == "single_device" and not v.backup_state
+    # Discoverable: the owner's user handle comes back.
+    d = keyward.verify_authentication_response(
+        credential=a.assert_(ch, sign_count=6, user_handle=b"\x01\x02", flags=0x1d),
+        expected_challenge=ch, expected_rp_id=RP, expected_origin=ORIGIN,
+        credential_public_key=reg.credential_public_key, allow_credentials=[],
+        user_handle=b"\x01\x02")
+    assert d.user_handle == b"\x01\x02" and d.backup_eligible and d.backup_state
+    assert d.credential_device_type == "multi_device" and d.credential_backed_up
 
 
 def test_authentication_rejections(registered):

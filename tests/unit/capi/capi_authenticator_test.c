@@ -248,9 +248,9 @@ static void test_facade(void) {
   end_ceremony(&l);
   l = begin_login(auth, request);
   resp = kwt_assert(key, l.challenge, RP, ORIGIN, 0x05, 10, NULL);
-  CHECK_ERR(
-      keyward_finish_login(auth, l.ceremony, resp, "{\"time\":4102444800}", NULL, &result, &session2, &err),
-      err, 231, "challenge_expired");
+  CHECK_ERR(keyward_finish_login(auth, l.ceremony, resp, "{\"time\":4102444800}", NULL, &result,
+                                 &session2, &err),
+            err, 231, "challenge_expired");
   keyward_string_free(session2);
   CHECK_ERR(keyward_finish_login(auth, l.ceremony, resp, "{\"time\":\"now\"}", NULL, &result,
                                  &session2, &err),
@@ -293,10 +293,17 @@ static void test_facade(void) {
   CHECK_ERR(keyward_finish_certificate_login(auth, "AAAA", "{\"signature\":\"AQ\"}", NULL, NULL,
                                              &result, &session2, &err),
             err, 111, "json_missing_field");
+  CHECK(session2 == NULL); /* a refused argument: the facade did not run, no session back */
+  CHECK_ERR(keyward_finish_verified_card_login(auth, "AAAA", "{\"assurance_level\":\"aal3\"}", NULL,
+                                               NULL, &result, &session2, &err),
+            err, 111, "json_missing_field");
+  CHECK(session2 == NULL);
   CHECK_ERR(keyward_finish_verified_card_login(auth, "AAAA",
                                                "{\"certificate_fingerprint_sha256\":\"zz\"}", NULL,
                                                NULL, &result, &session2, &err),
             err, 233, "challenge_unknown");
+  CHECK(session2 != NULL); /* the facade ran: the session comes back */
+  keyward_string_free(session2);
 
   /* Administration. */
   CHECK_OK(keyward_rename_credential(auth, cred_id, "office key", &err), err);

@@ -2,6 +2,10 @@
  * NULL arguments with invalid_argument (never crashes), out-parameters are cleared on failure. */
 #include "capi_test.h"
 
+/* Well-formed login arguments (they are read before the handle is looked at). */
+#define EVIDENCE "{\"certificate_der\":\"AQ\",\"signature\":\"AQ\"}"
+#define CARD_LOGIN "{\"certificate_fingerprint_sha256\":\"00\"}"
+
 static void test_error_names(void) {
   keyward_error err;
   CHECK(strcmp(keyward_error_name(0), "ok") == 0);
@@ -108,14 +112,16 @@ static void test_null_arguments(void) {
             "invalid_argument");
   CHECK_ERR(keyward_finish_login(NULL, "c", NULL, NULL, NULL, &out, &out2, &err), err, 100,
             "invalid_argument");
-  CHECK_ERR(keyward_finish_certificate_login(NULL, "c", "{}", NULL, NULL, &out, &out2, &err), err,
-            100, "invalid_argument");
+  CHECK_ERR(keyward_finish_certificate_login(NULL, "c", EVIDENCE, NULL, NULL, &out, &out2, &err),
+            err, 100, "invalid_argument");
   CHECK_ERR(keyward_finish_certificate_login(NULL, "c", NULL, NULL, NULL, &out, &out2, &err), err,
             100, "invalid_argument");
-  CHECK_ERR(keyward_finish_verified_card_login(NULL, "c", "{}", NULL, NULL, &out, &out2, &err), err,
-            100, "invalid_argument");
-  CHECK_ERR(keyward_finish_verified_card_login(NULL, NULL, "{}", NULL, NULL, &out, &out2, &err),
-            err, 100, "invalid_argument");
+  CHECK_ERR(
+      keyward_finish_verified_card_login(NULL, "c", CARD_LOGIN, NULL, NULL, &out, &out2, &err), err,
+      100, "invalid_argument");
+  CHECK_ERR(
+      keyward_finish_verified_card_login(NULL, NULL, CARD_LOGIN, NULL, NULL, &out, &out2, &err),
+      err, 100, "invalid_argument");
   CHECK_ERR(keyward_authorize(NULL, NULL, "admin", &out, &err), err, 100, "invalid_argument");
   CHECK_ERR(keyward_set_display_name(NULL, "p", "x", &err), err, 100, "invalid_argument");
   CHECK_ERR(keyward_rename_credential(NULL, "AA", "x", &err), err, 100, "invalid_argument");

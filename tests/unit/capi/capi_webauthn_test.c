@@ -225,6 +225,36 @@ static void test_registration_and_assertion(void) {
   CHECK_OK(keyward_verify_authentication(resp, exp, &result, &err), err);
   CHECK(result && strstr(result, "\"sign_count\":7") && strstr(result, "\"verified\":true"));
   keyward_string_free(result);
+  /* The struct form: the same outcome, no JSON. */
+  keyward_assertion as;
+  CHECK_OK(keyward_verify_authentication_struct(resp, exp, &as, &err), err);
+  CHECK(as.sign_count == 7 && as.flags == (KEYWARD_FLAG_UP | KEYWARD_FLAG_UV));
+  CHECK(as.sign_count_regressed == 0 && as.appid_used == 0 && as.user_handle_len == 0);
+  CHECK(as.credential_id_len == 32);
+  CHECK_ERR(keyward_verify_authentication_struct(resp, exp, NULL, &err), err, 100,
+            "invalid_argument");
+  CHECK_ERR(keyward_verify_authentication_struct(NULL, exp, &as, &err), err, 100,
+            "invalid_argument");
+  CHECK(as.sign_count == 0 && as.credential_id_len == 0); /* cleared on failure */
+  free(exp);
+  exp = expectations(other, "");
+  CHECK_ERR(keyward_verify_authentication_struct(resp, exp, &as, &err), err, 111,
+            "json_missing_field");
+  free(exp);
+  snprintf(extra, sizeof extra,
+           ",\"credential_public_key\":\"%s\",\"allow_credentials\":[],"
+           "\"user_handle\":\"AQID\"",
+           key);
+  exp = expectations(login, extra);
+  char* with_handle = kwt_assert(a, login, RP, ORIGIN, 0x05, 8, "AQID");
+  CHECK_OK(keyward_verify_authentication_struct(with_handle, exp, &as, &err), err);
+  CHECK(as.user_handle_len == 3 && as.user_handle[0] == 1 && as.user_handle[2] == 3);
+  free(with_handle);
+  snprintf(extra, sizeof extra, ",\"credential_public_key\":\"%s\"", key);
+  free(exp);
+  exp = expectations(other, extra);
+  CHECK_ERR(keyward_verify_authentication_struct(resp, exp, &as, &err), err, 202,
+            "challenge_mismatch");
   free(exp);
 
   /* Every rejection with its code. */

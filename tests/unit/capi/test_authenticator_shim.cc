@@ -40,8 +40,7 @@ char* kwt_register(const kwt_authenticator* a, const char* challenge, const char
 }
 
 char* kwt_assert(const kwt_authenticator* a, const char* challenge, const char* rp_id,
-                 const char* origin, unsigned flags, uint32_t sign_count,
-                 const char* user_handle) {
+                 const char* origin, unsigned flags, uint32_t sign_count, const char* user_handle) {
   keyward::testing::AssertionSpec spec;
   spec.rp_id = rp_id;
   spec.client.challenge = Decode(challenge);
