@@ -18,9 +18,7 @@
 
 namespace keyward::authenticator {
 
-// Hidden: Impl is declared inside the public class (so under default visibility), but it is not
-// API; without this its member functions would be exported and become part of the ABI record.
-struct __attribute__((visibility("hidden"))) Authenticator::Impl {
+struct Authenticator::Impl {
   AuthenticatorConfig config;
   Policy policy;
   std::unique_ptr<CredentialStore> store;
