@@ -1,5 +1,6 @@
 #include "attestation/mds_refresher.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,12 +20,17 @@ Result<std::unique_ptr<MdsRefresher>> MdsRefresher::Start(Options options) {
   if (access(r->options_.fetch.store_path.c_str(), F_OK) == 0) {
     auto stored = MetadataBlob::LoadStored(r->options_.fetch.store_path);
     if (stored) {
-      r->current_ = std::make_shared<const MetadataBlob>(std::move(*stored));
-      r->status_.serial = r->current_->serial();
-      r->status_.next_update = r->current_->next_update();
-      if (!r->options_.fetch_at_start) {
-        r->status_.next_attempt = std::max(now, r->current_->next_update_time());
+      auto blob = std::make_shared<const MetadataBlob>(std::move(*stored));
+      r->status_.serial = blob->serial();
+      r->status_.next_update = blob->next_update();
+      struct stat st {};
+      if (stat(r->options_.fetch.store_path.c_str(), &st) == 0) {
+        r->status_.copy_stored = static_cast<int64_t>(st.st_mtime);
       }
+      if (!r->options_.fetch_at_start) {
+        r->status_.next_attempt = std::max(now, blob->next_update_time());
+      }
+      r->current_.store(std::move(blob), std::memory_order_release);
     } else {
       r->status_.last_error = stored.error();
     }
@@ -59,8 +65,7 @@ bool MdsRefresher::WaitForAttempts(uint64_t n, int64_t timeout_ms) {
 }
 
 std::shared_ptr<const MetadataBlob> MdsRefresher::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return current_;
+  return current_.load(std::memory_order_acquire);
 }
 
 MdsRefresher::Status MdsRefresher::status() const {
@@ -84,8 +89,18 @@ std::string MdsRefresher::MetricsText() const {
        "seconds since the last successful MDS BLOB refresh (-1: never)",
        s.last_success ? now - s.last_success : -1);
   line("keyward_mds_serial", "no of the MDS BLOB being served (0: none)", s.serial);
+  line("keyward_mds_blob_age_seconds",
+       "seconds since the MDS BLOB being served was stored (-1: none served)",
+       s.copy_stored ? now - s.copy_stored : -1);
+  if (auto blob = Current()) {
+    line("keyward_mds_next_update_seconds",
+         "seconds until the nextUpdate of the MDS BLOB being served (negative: past)",
+         blob->next_update_time() - now);
+  }
   line("keyward_mds_refresh_attempts", "MDS refresh attempts since start",
        static_cast<int64_t>(s.attempts));
+  line("keyward_mds_refresh_successes", "successful MDS refresh attempts since start",
+       static_cast<int64_t>(s.successes));
   line("keyward_mds_refresh_failures", "failed MDS refresh attempts since start",
        static_cast<int64_t>(s.failures));
   line("keyward_mds_consecutive_failures", "MDS refresh failures since the last success",
@@ -119,16 +134,17 @@ void MdsRefresher::Run() {
     ++status_.attempts;
     status_.last_attempt = started;
     if (result) {
-      current_ = result->blob;
-      status_.serial = current_->serial();
-      status_.next_update = current_->next_update();
+      std::shared_ptr<const MetadataBlob> blob = result->blob;
+      if (!result->unchanged || status_.copy_stored == 0) status_.copy_stored = started;
+      status_.serial = blob->serial();
+      status_.next_update = blob->next_update();
       status_.last_success = started;
       status_.last_error.reset();
       status_.consecutive_failures = 0;
       ++status_.successes;
-      status_.next_attempt =
-          std::clamp(current_->next_update_time(), started + options_.min_interval_s,
-                     started + options_.max_interval_s);
+      status_.next_attempt = std::clamp(blob->next_update_time(), started + options_.min_interval_s,
+                                        started + options_.max_interval_s);
+      current_.store(std::move(blob), std::memory_order_release);
     } else {
       status_.last_error = result.error();
       ++status_.failures;

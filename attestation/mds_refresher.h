@@ -13,9 +13,12 @@
 // A failure never drops the copy being served (a stale copy is then reported stale by trust
 // evaluation, trust_store.h). Stop() (and the destructor) wakes the thread through a condition
 // variable and joins it; an attempt in flight ends within its HTTP timeouts.
+// Current() takes no mutex: the copy being served is an atomically swapped shared_ptr, so many
+// verifying threads can share one refresher (keyward serve's workers do).
 #ifndef KEYWARD_ATTESTATION_MDS_REFRESHER_H_
 #define KEYWARD_ATTESTATION_MDS_REFRESHER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -44,6 +47,10 @@ class MdsRefresher {
     uint64_t successes = 0;
     uint64_t failures = 0;  // consecutive failures are in consecutive_failures
     uint64_t consecutive_failures = 0;
+    // Unix seconds when the copy being served was stored: the store file's modification time
+    // for the copy loaded at start, else the attempt that downloaded it (0: none). A download
+    // identical to the stored copy does not change it.
+    int64_t copy_stored = 0;
     int64_t last_attempt = 0;         // Unix seconds, 0: never
     int64_t last_success = 0;         // Unix seconds, 0: never
     std::optional<Error> last_error;  // of the latest attempt, when it failed
@@ -69,8 +76,9 @@ class MdsRefresher {
   // verification; the refresher may swap in a newer copy meanwhile.
   std::shared_ptr<const MetadataBlob> Current() const;
   Status status() const;
-  // Prometheus text lines (keyward_mds_*): last success time, age of the served copy's
-  // download, serial, attempts, failures, 1 for the last error's code.
+  // Prometheus text lines (keyward_mds_*): last success time and its age, age of the served
+  // copy (since it was stored), seconds until its nextUpdate, serial, attempts, successes,
+  // failures, 1 for the last error's code.
   std::string MetricsText() const;
 
  private:
@@ -83,7 +91,7 @@ class MdsRefresher {
   std::condition_variable cv_;
   bool stop_ = false;
   bool wake_ = false;
-  std::shared_ptr<const MetadataBlob> current_;
+  std::atomic<std::shared_ptr<const MetadataBlob>> current_;  // written under mu_
   Status status_;
   std::thread thread_;
 };

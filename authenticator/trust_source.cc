@@ -8,7 +8,13 @@ Result<std::unique_ptr<TrustSource>> TrustSource::Open(const AuthenticatorConfig
   std::unique_ptr<TrustSource> s(new TrustSource());
   s->caller_ = config.attestation_trust;
   s->bundled_ = config.attestation_bundled_roots;
-  if (config.mds_background_refresh) {
+  if (config.mds_source) {
+    if (config.mds_background_refresh || !config.mds_store_path.empty()) {
+      return Fail(ErrorCode::kConfigInvalid,
+                  "mds_source excludes mds_store_path and mds_background_refresh");
+    }
+    s->source_ = config.mds_source;
+  } else if (config.mds_background_refresh) {
     if (config.mds_store_path.empty()) {
       return Fail(ErrorCode::kConfigInvalid, "mds_background_refresh needs mds_store_path");
     }
@@ -31,6 +37,7 @@ Result<std::unique_ptr<TrustSource>> TrustSource::Open(const AuthenticatorConfig
 }
 
 std::shared_ptr<const attestation::MetadataBlob> TrustSource::Metadata() const {
+  if (source_) return source_();
   return refresher_ ? refresher_->Current() : fixed_;
 }
 

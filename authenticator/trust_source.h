@@ -2,8 +2,9 @@
 // the caller's TrustStore or, without one, the bundled vendor roots (unless
 // attestation_bundled_roots is false); plus the FIDO MDS3 BLOB — the stored copy at
 // mds_store_path, kept current in the background by an attestation::MdsRefresher when
-// mds_background_refresh is set. Each registration takes a snapshot (Use) that holds the BLOB it
-// saw alive for the whole verification, so a refresh never swaps metadata mid-ceremony.
+// mds_background_refresh is set, or the caller's mds_source. Each registration takes a snapshot
+// (Use) that holds the BLOB it saw alive for the whole verification, so a refresh never swaps
+// metadata mid-ceremony.
 #ifndef KEYWARD_AUTHENTICATOR_TRUST_SOURCE_H_
 #define KEYWARD_AUTHENTICATOR_TRUST_SOURCE_H_
 
@@ -41,6 +42,7 @@ class TrustSource {
   bool bundled_ = true;
   std::shared_ptr<const attestation::MetadataBlob> fixed_;  // stored copy, no refresher
   std::unique_ptr<attestation::MdsRefresher> refresher_;
+  std::function<std::shared_ptr<const attestation::MetadataBlob>()> source_;  // caller's
 };
 
 }  // namespace keyward::authenticator

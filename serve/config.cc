@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "attestation/trust_store.h"
 #include "core/json.h"
 #include "keyward/authenticator.h"
 #include "serve/net_util.h"
@@ -177,6 +178,10 @@ Result<ServeConfig> ParseServeConfig(std::string_view json_text, const std::stri
              "durability",
              "trust_dir",
              "mds_store",
+             "mds_refresh",
+             "mds_url",
+             "mds_root",
+             "mds_tls_ca",
              "conformance",
              "conformance_mds",
              "conformance_mds_root",
@@ -275,8 +280,41 @@ Result<ServeConfig> ParseServeConfig(std::string_view json_text, const std::stri
   }
   c.String(j, "mds_store", "", &cfg.mds_store);
   cfg.mds_store = Resolve(base_dir, cfg.mds_store);
-  if (!cfg.mds_store.empty() && !Readable(cfg.mds_store)) {
+  c.Bool(j, "mds_refresh", "", &cfg.mds_refresh);
+  if (cfg.mds_refresh) {
+    // The refresher creates the file; its directory must exist.
+    std::string parent = std::filesystem::path(cfg.mds_store).parent_path().string();
+    if (cfg.mds_store.empty()) {
+      c.Problem("/mds_store", "required with \"mds_refresh\": true");
+    } else if (!std::filesystem::is_directory(parent.empty() ? "." : parent)) {
+      c.Problem("/mds_store", "directory does not exist: " + parent);
+    }
+  } else if (!cfg.mds_store.empty() && !Readable(cfg.mds_store)) {
     c.Problem("/mds_store", "not readable: " + cfg.mds_store);
+  }
+  c.String(j, "mds_url", "", &cfg.mds_url);
+  if (!cfg.mds_url.empty() && cfg.mds_url.rfind("https://", 0) != 0) {
+    c.Problem("/mds_url", "must be an https:// URL");
+  }
+  c.String(j, "mds_root", "", &cfg.mds_root);
+  cfg.mds_root = Resolve(base_dir, cfg.mds_root);
+  if (!cfg.mds_root.empty()) {
+    attestation::TrustStore roots;
+    if (auto added = roots.AddFile(cfg.mds_root); !added) {
+      c.Problem("/mds_root", "not a readable PEM/DER certificate file: " + cfg.mds_root);
+    } else if (roots.anchor_count() == 0) {
+      c.Problem("/mds_root", "holds no certificate: " + cfg.mds_root);
+    }
+  }
+  c.String(j, "mds_tls_ca", "", &cfg.mds_tls_ca);
+  cfg.mds_tls_ca = Resolve(base_dir, cfg.mds_tls_ca);
+  if (!cfg.mds_tls_ca.empty() && !Readable(cfg.mds_tls_ca)) {
+    c.Problem("/mds_tls_ca", "not readable: " + cfg.mds_tls_ca);
+  }
+  if (!cfg.mds_refresh) {
+    for (const char* key : {"mds_url", "mds_root", "mds_tls_ca"}) {
+      if (j.contains(key)) c.Problem(std::string("/") + key, "only with \"mds_refresh\": true");
+    }
   }
   c.Bool(j, "conformance", "", &cfg.conformance);
   c.Strings(j, "conformance_mds", "", &cfg.conformance_mds);
@@ -296,6 +334,9 @@ Result<ServeConfig> ParseServeConfig(std::string_view json_text, const std::stri
   }
   if (!cfg.conformance && !cfg.conformance_mds.empty()) {
     c.Problem("/conformance_mds", "only with \"conformance\": true");
+  }
+  if (cfg.mds_refresh && !cfg.conformance_mds.empty()) {
+    c.Problem("/mds_refresh", "excludes conformance_mds (one metadata source)");
   }
 
   if (auto it = j.find("tls"); it != j.end() && !it->is_null()) {

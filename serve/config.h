@@ -62,7 +62,15 @@ struct ServeConfig {
   std::string store_url;               // postgresql://... (then store_path is empty)
   bool relaxed_durability = false;
   std::string trust_dir;  // attestation roots (TrustStore::AddDirectory)
-  std::string mds_store;  // a verified metadata BLOB stored by `keyward mds import`
+  std::string mds_store;  // a verified metadata BLOB stored by `keyward mds import` / `mds fetch`
+  // Background refresh of mds_store (attestation/mds_refresher.h): downloads mds_url at start
+  // and at each nextUpdate, keeps the last good copy on failure. mds_root: PEM/DER roots the
+  // BLOB must chain to instead of the bundled FIDO MDS root; mds_tls_ca: CA bundle for the
+  // HTTPS server instead of the system store.
+  bool mds_refresh = false;
+  std::string mds_url;  // "" → https://mds3.fidoalliance.org/
+  std::string mds_root;
+  std::string mds_tls_ca;
   std::vector<std::string> conformance_mds;  // conformance mode: metadata BLOB files (JWT)
   std::string conformance_mds_root;          // conformance mode: the BLOBs' root (PEM/DER)
   bool conformance = false;                  // serves /attestation/* and /assertion/*

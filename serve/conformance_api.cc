@@ -96,9 +96,9 @@ void OkWith(HttpResponse& resp, Json j) {
 
 }  // namespace
 
-Result<void> LoadConformanceMetadata(Service& s) {
-  const ServeConfig& cfg = s.config_;
-  if (cfg.conformance_mds.empty()) return Ok();
+Result<std::vector<attestation::MetadataBlob>> VerifyConformanceMetadata(const ServeConfig& cfg) {
+  std::vector<attestation::MetadataBlob> out;
+  if (cfg.conformance_mds.empty()) return out;
   attestation::TrustStore roots;
   KW_TRY(roots.AddFile(cfg.conformance_mds_root));
   auto anchors = roots.AnchorsFor("", attestation::Aaguid{});
@@ -118,11 +118,24 @@ Result<void> LoadConformanceMetadata(Service& s) {
     if (!blob) {
       return Fail(blob.error().code, "conformance_mds " + path + ": " + blob.error().detail);
     }
-    s.metadata_.push_back(std::make_unique<attestation::MetadataBlob>(std::move(*blob)));
+    out.push_back(std::move(*blob));
+  }
+  return out;
+}
+
+Result<void> CheckConfigFiles(const ServeConfig& cfg) {
+  KW_TRY(VerifyConformanceMetadata(cfg));
+  return Ok();
+}
+
+Result<void> LoadConformanceMetadata(Service& s) {
+  KW_ASSIGN_OR_RETURN(auto blobs, VerifyConformanceMetadata(s.config_));
+  for (auto& blob : blobs) {
+    s.metadata_.push_back(std::make_unique<attestation::MetadataBlob>(std::move(blob)));
   }
   // The trust store takes one metadata source: the first BLOB; the tools' BLOBs differ only in
   // which test entries they carry.
-  if (!s.metadata_.empty()) s.trust_->SetMetadata(s.metadata_.front().get());
+  if (!blobs.empty()) s.trust_->SetMetadata(s.metadata_.front().get());
   return Ok();
 }
 

@@ -455,6 +455,13 @@ void HttpServer::Run(const std::function<void()>& on_listening) {
   signals.async_wait([&im](beast::error_code ec, int) {
     if (!ec) im.control.stop();
   });
+  asio::signal_set hangup(im.control, SIGHUP);
+  std::function<void(beast::error_code, int)> on_hangup = [&](beast::error_code ec, int) {
+    if (ec) return;
+    if (im.options.on_hangup) im.options.on_hangup();
+    hangup.async_wait(on_hangup);
+  };
+  hangup.async_wait(on_hangup);
   auto guard = asio::make_work_guard(im.control);
   for (auto& w : im.workers) {
     im.Accept(*w);
@@ -464,6 +471,7 @@ void HttpServer::Run(const std::function<void()>& on_listening) {
   if (on_listening) on_listening();
   if (!im.stop_requested.load()) im.control.run();
   signals.cancel();
+  hangup.cancel();
   im.StartShutdown();
   // Drain: each worker's run() returns once its last connection closed.
   const auto deadline = std::chrono::steady_clock::now() +

@@ -12,6 +12,7 @@
 // Shutdown (Stop(), or SIGTERM/SIGINT during Run()): the listeners close, idle keep-alive
 // connections close, a request being read or handled is finished and answered with
 // "Connection: close", then Run() returns. After `shutdown_grace_ms` whatever remains is cut.
+// SIGHUP during Run() calls HttpServerOptions::on_hangup and keeps serving.
 #ifndef KEYWARD_SERVE_HTTP_SERVER_H_
 #define KEYWARD_SERVE_HTTP_SERVER_H_
 
@@ -35,6 +36,9 @@ struct HttpServerOptions {
   Limits limits;
   std::optional<TlsFiles> tls;
   std::vector<Cidr> trusted_proxies;
+  // SIGHUP during Run() calls this on the control thread (keyward serve: MDS refresh now);
+  // without it SIGHUP is ignored while serving.
+  std::function<void()> on_hangup;
 };
 
 class HttpServer {

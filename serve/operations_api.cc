@@ -21,6 +21,7 @@ void AddOperationsRoutes(Service& service) {
                       resp.status = 200;
                       resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
                       resp.body = svc.metrics().Render(svc.Gauges());
+                      resp.body += svc.MetadataMetricsText();
                     }});
 }
 

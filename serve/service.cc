@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attestation/mds_refresher.h"
 #include "attestation/metadata.h"
 #include "attestation/trust_store.h"
 #include "core/base64url.h"
@@ -126,7 +127,16 @@ Service::Service(ServeConfig config)
                      config_.limits.backoff_base_seconds, config_.limits.backoff_max_seconds) {}
 
 Service::~Service() {
+  if (mds_refresher_) mds_refresher_->Stop();
   if (own_log_ && log_) std::fclose(log_);
+}
+
+void Service::RefreshMetadataNow() {
+  if (mds_refresher_) mds_refresher_->RefreshNow();
+}
+
+std::string Service::MetadataMetricsText() const {
+  return mds_refresher_ ? mds_refresher_->MetricsText() : std::string();
 }
 
 Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size_t workers) {
@@ -140,7 +150,7 @@ Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size
   if (!config.trust_dir.empty() || !config.mds_store.empty() || !config.conformance_mds.empty()) {
     s->trust_ = std::make_unique<attestation::TrustStore>();
     if (!config.trust_dir.empty()) KW_TRY(s->trust_->AddDirectory(config.trust_dir));
-    if (!config.mds_store.empty()) {
+    if (!config.mds_store.empty() && !config.mds_refresh) {
       KW_ASSIGN_OR_RETURN(auto blob, attestation::MetadataBlob::LoadStored(config.mds_store));
       s->metadata_.push_back(std::make_unique<attestation::MetadataBlob>(std::move(blob)));
       s->trust_->SetMetadata(s->metadata_.back().get());
@@ -151,6 +161,21 @@ Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size
     KW_ASSIGN_OR_RETURN(auto keys, ApiKeys::Load(config.api_keys_file));
     s->api_keys_ = std::make_unique<ApiKeys>(std::move(keys));
   }
+  if (config.mds_refresh) {
+    // One refresher for the process; every worker's facade reads its current copy (an atomic
+    // shared_ptr load, no mutex), so a refresh reaches all workers at once.
+    attestation::MdsRefresher::Options o;
+    o.fetch.url = config.mds_url.empty() ? attestation::kDefaultMdsUrl : config.mds_url;
+    o.fetch.store_path = config.mds_store;
+    o.fetch.http.tls_ca_file = config.mds_tls_ca;
+    if (!config.mds_root.empty()) {
+      attestation::TrustStore roots;
+      KW_TRY(roots.AddFile(config.mds_root));
+      o.fetch.roots = roots.AnchorsFor("", attestation::Aaguid{});
+    }
+    KW_ASSIGN_OR_RETURN(auto refresher, attestation::MdsRefresher::Start(std::move(o)));
+    s->mds_refresher_ = std::move(refresher);
+  }
   authenticator::AuthenticatorConfig ac;
   ac.db_path = config.store_path;
   ac.store_url = config.store_url;
@@ -160,6 +185,9 @@ Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size
   ac.policy = config.policy;
   ac.attestation_trust = s->trust_.get();
   ac.store_relaxed_durability = config.relaxed_durability;
+  if (s->mds_refresher_) {
+    ac.mds_source = [r = s->mds_refresher_] { return r->Current(); };
+  }
   for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
     KW_ASSIGN_OR_RETURN(auto a, authenticator::Authenticator::Open(ac));
     s->auths_.push_back(std::move(a));

@@ -28,6 +28,7 @@
 namespace keyward::attestation {
 class TrustStore;
 class MetadataBlob;
+class MdsRefresher;
 }  // namespace keyward::attestation
 
 namespace keyward::serve {
@@ -54,6 +55,10 @@ class Service {
   std::map<std::string, double> Gauges() const {
     return gauges_ ? gauges_() : std::map<std::string, double>{};
   }
+  // Background MDS refresh ("mds_refresh": true; one refresher shared by every worker's
+  // authenticator): an attempt now (SIGHUP), and its keyward_mds_* metrics ("" when off).
+  void RefreshMetadataNow();
+  std::string MetadataMetricsText() const;
 
   using RouteHandler = std::function<void(Service&, HttpRequest&, HttpResponse&)>;
 
@@ -110,6 +115,7 @@ class Service {
   std::vector<std::unique_ptr<authenticator::Authenticator>> auths_;
   std::unique_ptr<attestation::TrustStore> trust_;
   std::vector<std::unique_ptr<attestation::MetadataBlob>> metadata_;
+  std::shared_ptr<attestation::MdsRefresher> mds_refresher_;  // null without mds_refresh
   std::unique_ptr<ApiKeys> api_keys_;
   std::map<std::string, std::map<std::string, Route>> routes_;  // path → method → route
   Metrics metrics_;
@@ -124,6 +130,9 @@ class Service {
 
 // Conformance mode: verifies the configured metadata BLOBs and adds them as trust sources.
 Result<void> LoadConformanceMetadata(Service& s);
+// What `--check-config` verifies beyond the config's shape, with the code start would fail
+// with: the conformance metadata BLOBs (signature, chain to conformance_mds_root).
+Result<void> CheckConfigFiles(const ServeConfig& config);
 
 // Route registration, one function per face (serve/browser_api.cc, ...).
 void AddBrowserRoutes(Service& s);

@@ -44,6 +44,7 @@ KEYWARD_API_BEGIN
 
 namespace keyward::attestation {
 class TrustStore;
+class MetadataBlob;
 }  // namespace keyward::attestation
 
 namespace keyward::authenticator {
@@ -197,6 +198,11 @@ struct AuthenticatorConfig {
   bool mds_background_refresh = false;
   std::string mds_url;
   std::string mds_tls_ca_file;
+  // A caller-owned source of the current BLOB (e.g. one refresher shared by several facades, as
+  // `keyward serve` runs one per worker); called for every registration and credential listing,
+  // so it must be cheap and thread-safe. When set, mds_store_path and mds_background_refresh
+  // must be empty/false (kConfigInvalid) and MetadataMetrics() is "" (the caller reports).
+  std::function<std::shared_ptr<const attestation::MetadataBlob>()> mds_source;
   // Smart-card issuing CAs (DER). EnrollCertificate and certificate logins chain to them.
   std::vector<Bytes> smart_card_anchors;
   // CRLs (DER or PEM) of the smart-card CAs. When any is given, enrolment and EVERY smart-card

@@ -73,6 +73,8 @@ int RunServe(const ServeOptions& o) {
   if (!o.check_config.empty()) {
     auto cfg = serve::LoadServeConfig(o.check_config, &problems);
     if (!cfg) return PrintProblems(problems, cfg.error());
+    // What start would verify beyond the file's shape (conformance metadata BLOBs).
+    if (auto deep = serve::CheckConfigFiles(*cfg); !deep) return PrintProblems({}, deep.error());
     std::cout << Json{{"ok", true}, {"config", o.check_config}}.dump() << "\n";
     return kExitOk;
   }
@@ -96,6 +98,7 @@ int RunServe(const ServeOptions& o) {
   ho.tls = cfg->tls;
   for (const auto& p : cfg->trusted_proxies) ho.trusted_proxies.push_back(*serve::ParseCidr(p));
   serve::Service* svc = service->get();
+  ho.on_hangup = [svc] { svc->RefreshMetadataNow(); };
   auto server = serve::HttpServer::Create(
       ho, [svc](serve::HttpRequest& req, serve::HttpResponse& resp) { svc->Handle(req, resp); },
       [svc](int status, std::string_view code, serve::HttpRequest& req, serve::HttpResponse& resp) {

@@ -228,6 +228,42 @@ TEST_F(FacadeTrustTest, BackgroundRefreshServesTheDownloadedBlobAndReportsMetric
   EXPECT_TRUE(Register(**a, "alice", kGpm));  // registrations go on meanwhile
 }
 
+TEST(TrustSourceTest, ACallersSourceIsReadForEveryUseAndExcludesTheStorePath) {
+  auto blob = MetadataBlob::InsecureParseUnverifiedPayload(
+      MdsPayload(7, Json::array({MdsEntry(kKeyA, "Key A (source)", {})})).dump());
+  ASSERT_TRUE(blob) << blob.error().ToString();
+  auto current = std::make_shared<const MetadataBlob>(std::move(*blob));
+  int calls = 0;
+  AuthenticatorConfig config;
+  config.mds_source = [&] {
+    ++calls;
+    return current;
+  };
+  auto source = authenticator::TrustSource::Open(config);
+  ASSERT_TRUE(source) << source.error().ToString();
+  authenticator::TrustSource::Use use;
+  (*source)->Current(&use);
+  EXPECT_EQ(use.blob, current);
+  ASSERT_NE(use.store, nullptr);
+  EXPECT_EQ(use.store->metadata(), current.get());
+  current.reset();  // the source now has nothing: the next use sees that, this one keeps its copy
+  authenticator::TrustSource::Use later;
+  (*source)->Current(&later);
+  EXPECT_EQ(later.blob, nullptr);
+  EXPECT_NE(use.blob, nullptr);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ((*source)->MetricsText(), "");
+  config.mds_store_path = "/nonexistent/mds.jwt";
+  auto both = authenticator::TrustSource::Open(config);
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code, ErrorCode::kConfigInvalid);
+  config.mds_store_path.clear();
+  config.mds_background_refresh = true;
+  both = authenticator::TrustSource::Open(config);
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().code, ErrorCode::kConfigInvalid);
+}
+
 TEST(TrustSourceTest, BundledRootsCanBeTurnedOff) {
   AuthenticatorConfig config;
   auto on = authenticator::TrustSource::Open(config);

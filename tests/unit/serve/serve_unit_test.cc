@@ -82,6 +82,39 @@ TEST(ServeConfig, RequiredMembers) {
   EXPECT_EQ(ProblemPaths("{").size(), 1u);
 }
 
+TEST(ServeConfig, MdsRefreshMembers) {
+  std::string dir = ::testing::TempDir() + "/serve-mds-config-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/not-a-cert.pem") << "hello";
+  std::vector<ConfigProblem> problems;
+  auto ok = ParseServeConfig(R"({"rp_id":"example.com","origins":["https://example.com"],
+      "store":"sqlite:x.db","mds_store":"mds.jwt","mds_refresh":true,
+      "mds_url":"https://mds.example/blob"})",
+                             dir, &problems);
+  ASSERT_TRUE(ok) << (problems.empty() ? "" : problems[0].path + problems[0].message);
+  EXPECT_TRUE(ok->mds_refresh);
+  EXPECT_EQ(ok->mds_store, dir + "/mds.jwt");  // need not exist yet: the refresher writes it
+  EXPECT_EQ(ok->mds_url, "https://mds.example/blob");
+  auto has = [](const std::vector<std::string>& v, const char* p) {
+    return std::find(v.begin(), v.end(), p) != v.end();
+  };
+  auto bad = ProblemPaths(R"({"rp_id":"example.com","origins":["https://example.com"],
+      "store":"sqlite:x.db","mds_refresh":true,"mds_url":"http://mds.example/",
+      "mds_root":")" + dir +
+                          R"(/not-a-cert.pem","mds_tls_ca":"/no/such/ca.pem",
+      "conformance":true,"conformance_mds":["/no/such.jwt"],"conformance_mds_root":"/no/r.pem"})");
+  for (const char* p : {"/mds_store", "/mds_url", "/mds_root", "/mds_tls_ca", "/mds_refresh"}) {
+    EXPECT_TRUE(has(bad, p)) << p;
+  }
+  auto off = ProblemPaths(R"({"rp_id":"example.com","origins":["https://example.com"],
+      "store":"sqlite:x.db","mds_url":"https://mds.example/"})");
+  EXPECT_TRUE(has(off, "/mds_url"));  // only with mds_refresh
+  auto no_dir = ProblemPaths(R"({"rp_id":"example.com","origins":["https://example.com"],
+      "store":"sqlite:x.db","mds_refresh":true,"mds_store":"/no/such/dir/mds.jwt"})");
+  EXPECT_TRUE(has(no_dir, "/mds_store"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ServeNet, ForwardedForOnlyFromTrustedProxies) {
   std::vector<Cidr> trusted = {*ParseCidr("10.0.0.0/8"), *ParseCidr("::1")};
   // Untrusted peer: its header is ignored.
