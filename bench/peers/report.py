@@ -2,7 +2,7 @@
 """Summarises bench/peers/run.sh's results file into one table (ranges over repetitions).
 
 Rows of the file: SIDE DURABILITY REP logins: ok=N failed=N exhausted=N seconds=S ok_per_s=R
-p50_us=X p99_us=Y, SIDE one of keyward, peer, facade (DURABILITY "bare" for bare verification).
+p50_us=X p99_us=Y [cpu_us=C: server CPU time (all threads/processes) per answered login], SIDE one of keyward, peer, facade (DURABILITY "bare" for bare verification).
 """
 import collections
 import sys
@@ -26,10 +26,8 @@ def rng(values, f):
 
 
 def cell(side, durability, key, f):
-    reps = runs.get((side, durability), {})
-    if not reps:
-        return "—"
-    return rng([r[key] for r in reps.values()], f)
+    values = [r[key] for r in runs.get((side, durability), {}).values() if key in r]
+    return rng(values, f) if values else "—"
 
 
 LABELS = [
@@ -38,8 +36,8 @@ LABELS = [
     ("facade", "keyward facade FinishLogin, in process (1 thread, 1 CPU)"),
 ]
 print()
-print("| durability | what | logins/s | p50 | p99 | runs |")
-print("|---|---|---|---|---|---|")
+print("| durability | what | logins/s | p50 | p99 | CPU per login | runs |")
+print("|---|---|---|---|---|---|---|")
 for durability in ("relaxed", "full"):
     for side, label in LABELS:
         reps = runs.get((side, durability), {})
@@ -47,19 +45,19 @@ for durability in ("relaxed", "full"):
         note = f" ({exhausted} run(s) with failed/exhausted requests!)" if exhausted else ""
         print(f"| {durability} | {label}{note} | {cell(side, durability, 'ok_per_s', lambda v: f'{v:.0f}')}"
               f" | {cell(side, durability, 'p50_us', fmt_us)} | {cell(side, durability, 'p99_us', fmt_us)}"
-              f" | {len(reps)} |")
+              f" | {cell(side, durability, 'cpu_us', fmt_us)} | {len(reps)} |")
 if runs.get(("facade", "bare")):
     print(f"| — | bare ES256 assertion verification, in process (1 CPU) | "
           f"{cell('facade', 'bare', 'ok_per_s', lambda v: f'{v:.0f}')} | "
           f"{cell('facade', 'bare', 'p50_us', fmt_us)} | {cell('facade', 'bare', 'p99_us', fmt_us)} | "
-          f"{len(runs[('facade', 'bare')])} |")
+          f"{cell('facade', 'bare', 'cpu_us', fmt_us)} | {len(runs[('facade', 'bare')])} |")
 
 
 def ratios(a_side, b_side, durability, key, invert=False):
     a, b = runs.get((a_side, durability), {}), runs.get((b_side, durability), {})
     out = []
     for rep in sorted(set(a) & set(b)):
-        if b[rep][key] > 0 and a[rep][key] > 0:
+        if b[rep].get(key, 0) > 0 and a[rep].get(key, 0) > 0:
             out.append(b[rep][key] / a[rep][key] if invert else a[rep][key] / b[rep][key])
     return out
 
@@ -75,6 +73,15 @@ for durability in ("relaxed", "full"):
         print(f"{durability}: keyward serve / SimpleWebAuthn logins/s {rng(tput, lambda v: f'{v:.2f}')}x,"
               f" p99 keyward/SimpleWebAuthn {rng(p99, lambda v: f'{v:.2f}')}"
               " (per repetition, same run)")
+    cpu = ratios("keyward", "peer", durability, "cpu_us", invert=True)
+    if cpu:
+        print(f"{durability}: server CPU per login, SimpleWebAuthn / keyward serve"
+              f" {rng(cpu, lambda v: f'{v:.2f}')}x (what the logins/s ratio tends to when CPU is the"
+              " limit and both get the same CPU)")
+    cpu_http = ratios("keyward", "facade", durability, "cpu_us")
+    if cpu_http:
+        print(f"{durability}: keyward CPU per login, HTTP / in-process facade"
+              f" {rng(cpu_http, lambda v: f'{v:.2f}')}x (the HTTP layer's cost)")
     if http:
         print(f"{durability}: keyward serve (2 CPUs, 64 connections) / in-process facade (1 CPU, one"
               f" call at a time) logins/s {rng(http, lambda v: f'{v:.2f}')}; p50"

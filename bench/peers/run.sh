@@ -61,6 +61,12 @@ record() {  # side durability rep logfile
     sed -n '1,40p' "$4" >&2
     return
   fi
+  local cpu ok
+  cpu=$(sed -n 's/^server_cpu_s=//p' "$4" | tail -1)
+  ok=$(echo "$line" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
+  if [ -n "$cpu" ] && [ "${ok:-0}" -gt 0 ]; then
+    line="$line cpu_us=$(awk -v c="$cpu" -v n="$ok" 'BEGIN { printf "%.0f", c * 1e6 / n }')"
+  fi
   echo "$1 $2 $3 $line" >> "$results"
   echo "  $1 $2: $line"
 }
@@ -70,6 +76,13 @@ run_keyward() {  # durability n rep
   KEYWARD_BIN="$bin" bash "$root/bench/serve/run_login_bench.sh" "$1" "$2" "$secs" > "$log" 2>&1
   record keyward "$1" "$3" "$log"
   grep '^durability=' "$log" | sed 's/^/    /'
+}
+
+# CPU clock ticks (user + system, all threads) of the given processes.
+cpu_ticks() {
+  local t=0 p f
+  for p in "$@"; do f=($(sed 's/.*) //' "/proc/$p/stat")); t=$((t + f[11] + f[12])); done
+  echo $t
 }
 
 run_peer() {  # durability n rep
@@ -89,9 +102,14 @@ run_peer() {  # durability n rep
     kill -TERM "$pid"; wait "$pid"
     return
   fi
+  local workers cpu0
+  workers=$(cat "/proc/$pid/task/"*/children)
+  cpu0=$(cpu_ticks $workers)
   KW_LOGINS="$dir/logins.jsonl" KW_THREADS=$KW_WRK_THREADS taskset -c "$KW_WRK_CPUS" \
     wrk -t"$KW_WRK_THREADS" -c64 -d"${secs}s" --latency -s "$root/bench/serve/walk_logins.lua" \
     "http://127.0.0.1:$port" >> "$log" 2>&1
+  echo "server_cpu_s=$(echo "$(cpu_ticks $workers) $cpu0 $(getconf CLK_TCK)" |
+    awk '{printf "%.2f", ($1 - $2) / $3}')" >> "$log"
   kill -TERM "$pid"; wait "$pid"
   record peer "$1" "$3" "$log"
   # Every answered login committed: audit rows of logins (after the server stopped).
@@ -115,7 +133,8 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
     base = b["name"].split("/iterations")[0]
     if base in names:
         print(f"facade {names[base]} {sys.argv[2]} logins: ok=0 failed=0 exhausted=0 seconds=0 "
-              f"ok_per_s={b['logins_per_s']:.0f} p50_us={b['median_us']:.0f} p99_us={b['p99_us']:.0f}")
+              f"ok_per_s={b['logins_per_s']:.0f} p50_us={b['median_us']:.0f} p99_us={b['p99_us']:.0f} "
+              f"cpu_us={b['cpu_time']:.0f}")
 EOF
   grep "^facade [a-z]* $1 " "$results" | sed 's/^/  /'
 }

@@ -25,8 +25,12 @@ pid=$!
 for _ in $(seq 100); do grep -q ready "$dir/out" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$dir/out")
 /usr/bin/python3 "$here/prepare_logins.py" "$port" "$n" "$dir/logins.jsonl" || { kill $pid; wait $pid; exit 1; }
+# CPU seconds (user + system, all threads) the server spent during the wrk run.
+cpu_ticks() { local t=0 p f; for p in "$@"; do f=($(sed 's/.*) //' "/proc/$p/stat")); t=$((t + f[11] + f[12])); done; echo $t; }
+cpu0=$(cpu_ticks $pid)
 KW_LOGINS="$dir/logins.jsonl" KW_THREADS=$wrk_threads taskset -c "$wrk_cpus" wrk -t"$wrk_threads" \
   -c64 -d"${secs}s" --latency -s "$here/walk_logins.lua" "http://127.0.0.1:$port"
+echo "server_cpu_s=$(echo "$(cpu_ticks $pid) $cpu0 $(getconf CLK_TCK)" | awk '{printf "%.2f", ($1 - $2) / $3}')"
 ok=$(grep -c '"route":"/assertion/result","status":200' "$dir/log")
 bad=$(grep '"route":"/assertion/result"' "$dir/log" | grep -vc '"status":200')
 echo "durability=$durability logins_ok=$ok logins_not_ok=$bad (server on cpus $server_cpus, wrk on cpus $wrk_cpus)"
