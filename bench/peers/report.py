@@ -17,12 +17,19 @@ for line in open(sys.argv[1]):
 
 
 def fmt_us(us):
+    if us >= 1e6:
+        return f"{us / 1e6:.2f} s"
     return f"{us / 1000:.1f} ms" if us >= 1000 else f"{us:.0f} µs"
 
 
 def rng(values, f):
-    lo, hi = min(values), max(values)
-    return f(lo) if f(lo) == f(hi) else f"{f(lo)}-{f(hi)}"
+    lo, hi = f(min(values)), f(max(values))
+    if lo == hi:
+        return lo
+    lo_unit, hi_unit = lo.rsplit(" ", 1), hi.rsplit(" ", 1)
+    if len(lo_unit) == 2 and len(hi_unit) == 2 and lo_unit[1] == hi_unit[1]:
+        return f"{lo_unit[0]}-{hi_unit[0]} {hi_unit[1]}"  # "19.9-45.3 ms"
+    return f"{lo}-{hi}"
 
 
 def cell(side, durability, key, f):

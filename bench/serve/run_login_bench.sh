@@ -3,7 +3,8 @@
 # challenges and pre-signed assertions: bench/serve/run_login_bench.sh [relaxed|full] [N] [SECONDS]
 # Prints wrk's throughput and latency distribution and walk_logins.lua's "logins:" line. Stops
 # what it starts by PID. CPUs: KW_SERVER_CPUS (default 0), KW_WRK_CPUS (default 1), wrk threads
-# KW_WRK_THREADS (default 2); bench/peers/run.sh gives the server both CPUs.
+# KW_WRK_THREADS (default 2), server worker threads KW_SERVE_THREADS (default 2); bench/peers/run.sh
+# gives the server both CPUs.
 set -u
 durability=${1:-relaxed}
 n=${2:-20000}
@@ -16,7 +17,7 @@ wrk_threads=${KW_WRK_THREADS:-2}
 dir=$(mktemp -d)
 cat > "$dir/c.json" <<JSON
 {"listen":"127.0.0.1:0","rp_id":"localhost","origins":["http://localhost:8080"],
- "store":"sqlite:$dir/s.db","web_root":"","threads":2,"conformance":true,
+ "store":"sqlite:$dir/s.db","web_root":"","threads":${KW_SERVE_THREADS:-2},"conformance":true,
  "durability":"$durability","log_file":"$dir/log",
  "limits":{"ip_rate":10000000,"ip_burst":10000000}}
 JSON
