@@ -16,7 +16,7 @@
 # pre-signed ES256 assertions (bench/serve/prepare_logins.py, walk_logins.lua). The order of
 # keyward and peer alternates between repetitions. Prints one table (range over repetitions) and
 # the #14 target (relaxed: >= 4x the peer's logins/s with a lower p99).
-# Logins prepared per run: KW_N_RELAXED (40000), KW_N_PEER_RELAXED (12000), KW_N_FULL (2500); a
+# Logins prepared per run: KW_N_RELAXED (40000), KW_N_PEER_RELAXED (20000), KW_N_FULL (2500); a
 # run that used them all up is marked "exhausted" (raise the number). Stops what it starts by PID.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,7 +30,7 @@ export KW_WRK_CPUS=${KW_WRK_CPUS:-0,1}
 export KW_WRK_THREADS=${KW_WRK_THREADS:-2}
 facade_cpu=${KW_FACADE_CPU:-1}
 n_relaxed=${KW_N_RELAXED:-40000}
-n_peer_relaxed=${KW_N_PEER_RELAXED:-12000}
+n_peer_relaxed=${KW_N_PEER_RELAXED:-20000}
 n_full=${KW_N_FULL:-2500}
 
 for tool in wrk node npm taskset; do
@@ -46,6 +46,9 @@ if [ ! -e "$here/node_modules/.package-lock.json" ] ||
 fi
 
 work=$(mktemp -d)
+peer_pid=""
+# Stopped from outside: stop the peer server we started (by PID) and remove the scratch files.
+trap '[ -n "$peer_pid" ] && kill -TERM "$peer_pid" 2> /dev/null && wait "$peer_pid"; rm -rf "$work"; exit 130' INT TERM
 results="$work/results"
 : > "$results"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start;" \
@@ -92,6 +95,7 @@ run_peer() {  # durability n rep
   taskset -c "$KW_SERVER_CPUS" node "$here/server.mjs" --db "$dir/p.db" --durability "$1" \
     --workers 2 > "$dir/out" 2> "$dir/err" &
   pid=$!
+  peer_pid=$pid
   for _ in $(seq 200); do grep -q ready "$dir/out" 2> /dev/null && break; sleep 0.1; done
   port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$dir/out")
   if [ -z "$port" ] ||
@@ -111,6 +115,7 @@ run_peer() {  # durability n rep
   echo "server_cpu_s=$(echo "$(cpu_ticks $workers) $cpu0 $(getconf CLK_TCK)" |
     awk '{printf "%.2f", ($1 - $2) / $3}')" >> "$log"
   kill -TERM "$pid"; wait "$pid"
+  peer_pid=""
   record peer "$1" "$3" "$log"
   # Every answered login committed: audit rows of logins (after the server stopped).
   /usr/bin/python3 -c 'import sqlite3,sys
