@@ -53,6 +53,11 @@ for durability in ("relaxed", "full"):
         print(f"| {durability} | {label}{note} | {cell(side, durability, 'ok_per_s', lambda v: f'{v:.0f}')}"
               f" | {cell(side, durability, 'p50_us', fmt_us)} | {cell(side, durability, 'p99_us', fmt_us)}"
               f" | {cell(side, durability, 'cpu_us', fmt_us)} | {len(reps)} |")
+if runs.get(("peer", "bare")):
+    print(f"| — | SimpleWebAuthn verifyAuthenticationResponse alone, in process (1 CPU) | "
+          f"{cell('peer', 'bare', 'ok_per_s', lambda v: f'{v:.0f}')} | "
+          f"{cell('peer', 'bare', 'p50_us', fmt_us)} | {cell('peer', 'bare', 'p99_us', fmt_us)} | "
+          f"{cell('peer', 'bare', 'cpu_us', fmt_us)} | {len(runs[('peer', 'bare')])} |")
 if runs.get(("facade", "bare")):
     print(f"| — | bare ES256 assertion verification, in process (1 CPU) | "
           f"{cell('facade', 'bare', 'ok_per_s', lambda v: f'{v:.0f}')} | "
@@ -89,6 +94,14 @@ for durability in ("relaxed", "full"):
     if cpu_http:
         print(f"{durability}: keyward CPU per login, HTTP / in-process facade"
               f" {rng(cpu_http, lambda v: f'{v:.2f}')}x (the HTTP layer's cost)")
+    for side, name in (("keyward", "keyward serve"), ("peer", "SimpleWebAuthn + Fastify")):
+        floor = runs.get(("facade" if side == "keyward" else "peer", "bare"), {})
+        mine = runs.get((side, durability), {})
+        over = [mine[r]["cpu_us"] / floor[r]["cpu_us"] for r in sorted(set(mine) & set(floor))
+                if "cpu_us" in mine[r] and floor[r].get("cpu_us", 0) > 0]
+        if over:
+            print(f"{durability}: {name} CPU per HTTP login / its own bare verification"
+                  f" {rng(over, lambda v: f'{v:.2f}')}x")
     if http:
         print(f"{durability}: keyward serve (2 CPUs, 64 connections) / in-process facade (1 CPU, one"
               f" call at a time) logins/s {rng(http, lambda v: f'{v:.2f}')}; p50"

@@ -7,7 +7,8 @@
 #
 # Each repetition, for relaxed (WAL + synchronous=NORMAL) and full (synchronous=FULL) durability:
 #   - keyward facade: build/bin/bench_authenticator's BM_FacadeFinishLogin (in process, one thread
-#     pinned to CPU $KW_FACADE_CPU, default 1): the login without HTTP;
+#     pinned to CPU $KW_FACADE_CPU, default 1): the login without HTTP; beside it the two floors,
+#     BM_VerifyAssertionBare and bench/peers/verify_only.mjs (SimpleWebAuthn's verification alone);
 #   - keyward serve:  bench/serve/run_login_bench.sh (conformance API, 2 worker threads);
 #   - peer:           bench/peers/server.mjs (Fastify + @simplewebauthn/server, node cluster with
 #                     2 workers, better-sqlite3 with the same journal mode and synchronous level);
@@ -142,6 +143,9 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
               f"cpu_us={b['cpu_time']:.0f}")
 EOF
   grep "^facade [a-z]* $1 " "$results" | sed 's/^/  /'
+  # SimpleWebAuthn's own floor: verifyAuthenticationResponse alone, in process, same CPU.
+  (cd "$here" && taskset -c "$facade_cpu" node verify_only.mjs 3000) > "$work/peer-bare-$1.log" 2>&1
+  record peer bare "$1" "$work/peer-bare-$1.log"
 }
 
 for rep in $(seq "$reps"); do
