@@ -85,7 +85,7 @@ run_keyward() {  # durability n rep
 # CPU clock ticks (user + system, all threads) of the given processes.
 cpu_ticks() {
   local t=0 p f
-  for p in "$@"; do f=($(sed 's/.*) //' "/proc/$p/stat")); t=$((t + f[11] + f[12])); done
+  for p in "$@"; do read -r -a f < <(sed 's/.*) //' "/proc/$p/stat"); t=$((t + f[11] + f[12])); done
   echo $t
 }
 

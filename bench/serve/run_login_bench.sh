@@ -27,7 +27,7 @@ for _ in $(seq 100); do grep -q ready "$dir/out" 2>/dev/null && break; sleep 0.1
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$dir/out")
 /usr/bin/python3 "$here/prepare_logins.py" "$port" "$n" "$dir/logins.jsonl" || { kill $pid; wait $pid; exit 1; }
 # CPU seconds (user + system, all threads) the server spent during the wrk run.
-cpu_ticks() { local t=0 p f; for p in "$@"; do f=($(sed 's/.*) //' "/proc/$p/stat")); t=$((t + f[11] + f[12])); done; echo $t; }
+cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < <(sed 's/.*) //' "/proc/$p/stat"); t=$((t + f[11] + f[12])); done; echo $t; }
 cpu0=$(cpu_ticks $pid)
 KW_LOGINS="$dir/logins.jsonl" KW_THREADS=$wrk_threads taskset -c "$wrk_cpus" wrk -t"$wrk_threads" \
   -c64 -d"${secs}s" --latency -s "$here/walk_logins.lua" "http://127.0.0.1:$port"
