@@ -7,6 +7,7 @@
 
 #include "attestation/metadata.h"
 #include "attestation/trust_store.h"
+#include "authenticator/web_state.h"
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -76,6 +77,7 @@ int StatusFor(ErrorCode code) {
     case ErrorCode::kStoreIo:
     case ErrorCode::kStoreBusy:
     case ErrorCode::kStoreConflict:
+    case ErrorCode::kStoreUnavailable:  // PostgreSQL restarting or unreachable: retryable
     case ErrorCode::kServiceUnavailable:
       return 503;
     case ErrorCode::kStoreCorrupt:
@@ -163,6 +165,9 @@ Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size
   for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
     KW_ASSIGN_OR_RETURN(auto a, authenticator::Authenticator::Open(ac));
     s->auths_.push_back(std::move(a));
+    // Browser sessions and pending ceremonies: in the same store, shared by every node.
+    KW_ASSIGN_OR_RETURN(auto w, authenticator::WebStateStore::Open(ac, 2));
+    s->web_states_.push_back(std::move(w));
   }
   AddOperationsRoutes(*s);
   AddStaticRoutes(*s);
