@@ -175,6 +175,10 @@ class CredentialStore {
   // ---- web state (WebStateEntry) ----
   // Inserts or replaces the entry under its key.
   virtual Result<void> PutWebState(const WebStateEntry& entry) = 0;
+  // Inserts the entry unless a live one (expires_at > now) holds the key, and returns the entry
+  // that holds it afterwards: of several nodes putting one key at once, all get the same winner.
+  // An entry already expired at `now` is refused (kInvalidArgument).
+  virtual Result<WebStateEntry> PutWebStateIfAbsent(const WebStateEntry& entry, int64_t now) = 0;
   // kNotFound when there is none or it expired (expires_at <= now).
   virtual Result<WebStateEntry> GetWebState(ByteSpan key, int64_t now) = 0;
   // Reads AND deletes the entry in one statement: of two nodes taking one key at once, exactly one

@@ -253,6 +253,17 @@ const std::map<std::string, std::string>& Statements() {
        "INSERT INTO web_state(key, kind, data, expires_at) VALUES($1,$2,$3,$4) "
        "ON CONFLICT (key) DO UPDATE SET kind=EXCLUDED.kind, data=EXCLUDED.data, "
        "expires_at=EXCLUDED.expires_at"},
+      // Inserts unless a live row holds the key (an expired one is replaced) and returns the
+      // holder. A row committed by another node after this statement's snapshot makes the
+      // upsert a no-op that the outer SELECT cannot see: the caller then reads it (web_state_get).
+      {"web_state_put_if_absent",
+       "WITH ins AS (INSERT INTO web_state(key, kind, data, expires_at) VALUES($1,$2,$3,$4) "
+       "ON CONFLICT (key) DO UPDATE SET kind=EXCLUDED.kind, data=EXCLUDED.data, "
+       "expires_at=EXCLUDED.expires_at WHERE web_state.expires_at <= $5 "
+       "RETURNING kind, data, expires_at) "
+       "SELECT kind, data, expires_at FROM ins UNION ALL "
+       "SELECT kind, data, expires_at FROM web_state WHERE key=$1 AND expires_at > $5 "
+       "AND NOT EXISTS (SELECT 1 FROM ins)"},
       {"web_state_get",
        "SELECT kind, data, expires_at FROM web_state WHERE key=$1 AND expires_at > $2"},
       // READ COMMITTED: a concurrent second DELETE waits for the first, re-checks the row, finds
@@ -1569,6 +1580,21 @@ Result<void> PgStore::PutWebState(const WebStateEntry& e) {
   p.AddBytes(e.key).Add(e.kind).Add(e.data).Add(e.expires_at);
   KW_TRY(c->Exec("web_state_put", p));
   return Ok();
+}
+
+Result<WebStateEntry> PgStore::PutWebStateIfAbsent(const WebStateEntry& e, int64_t now) {
+  KW_TRY(CheckWebStateKey(e.key));
+  if (e.expires_at <= now) return Fail(ErrorCode::kInvalidArgument, "web state already expired");
+  {
+    KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+    PgParams p;
+    p.AddBytes(e.key).Add(e.kind).Add(e.data).Add(e.expires_at).Add(now);
+    KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("web_state_put_if_absent", p));
+    if (r.Rows() > 0) {
+      return WebStateEntry{e.key, r.Text(0, 0), r.Text(0, 1), r.Int(0, 2)};
+    }
+  }
+  return GetWebState(e.key, now);  // a holder committed after the statement's snapshot
 }
 
 Result<WebStateEntry> PgStore::GetWebState(ByteSpan key, int64_t now) {

@@ -93,6 +93,7 @@ class PgStore final : public CredentialStore {
                         ByteSpan credential_id, const LoginPlanner& plan) override;
   Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) override;
   Result<void> PutWebState(const WebStateEntry& entry) override;
+  Result<WebStateEntry> PutWebStateIfAbsent(const WebStateEntry& entry, int64_t now) override;
   Result<WebStateEntry> GetWebState(ByteSpan key, int64_t now) override;
   Result<WebStateEntry> TakeWebState(ByteSpan key, int64_t now) override;
   Result<void> DeleteWebState(ByteSpan key) override;

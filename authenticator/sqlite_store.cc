@@ -1062,6 +1062,28 @@ Result<void> SqliteStore::PutWebState(const WebStateEntry& e) {
   return s.Bind(1, ByteSpan(e.key)).Bind(2, e.kind).Bind(3, e.data).Bind(4, e.expires_at).Run();
 }
 
+Result<WebStateEntry> SqliteStore::PutWebStateIfAbsent(const WebStateEntry& e, int64_t now) {
+  KW_TRY(CheckWebStateKey(e.key));
+  if (e.expires_at <= now) return Fail(ErrorCode::kInvalidArgument, "web state already expired");
+  {
+    std::lock_guard lock(mu_);
+    // Replaces only an expired row; a live one stays (the WHERE of the upsert).
+    KW_ASSIGN_OR_RETURN(
+        Statement s,
+        db_->Prepare("INSERT INTO web_state(key, kind, data, expires_at) VALUES(?,?,?,?) "
+                     "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, data=excluded.data, "
+                     "expires_at=excluded.expires_at WHERE web_state.expires_at <= ?"));
+    KW_TRY(s.Bind(1, ByteSpan(e.key))
+               .Bind(2, e.kind)
+               .Bind(3, e.data)
+               .Bind(4, e.expires_at)
+               .Bind(5, now)
+               .Run());
+  }
+  // The holder is live at `now` (ours, or one that was), so it is there to read.
+  return GetWebState(e.key, now);
+}
+
 Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
   KW_TRY(CheckWebStateKey(key));
   std::lock_guard lock(mu_);

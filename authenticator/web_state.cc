@@ -53,6 +53,18 @@ Result<void> WebStateStore::Put(std::string_view kind, std::string_view token,
       WebStateEntry{std::move(key), std::string(kind), std::string(data), expires_at});
 }
 
+Result<WebState> WebStateStore::PutIfAbsent(std::string_view kind, std::string_view token,
+                                            std::string_view data, int64_t expires_at) {
+  KW_ASSIGN_OR_RETURN(Bytes key, Key(kind, token));
+  if (data.size() > 65536) return Fail(ErrorCode::kInvalidArgument, "web state data over 64 KiB");
+  KW_ASSIGN_OR_RETURN(
+      WebStateEntry e,
+      store_->PutWebStateIfAbsent(
+          WebStateEntry{std::move(key), std::string(kind), std::string(data), expires_at}, Now()));
+  // Keys are kind-separated hashes, so the holder has this kind.
+  return WebState{std::move(e.kind), std::move(e.data), e.expires_at};
+}
+
 Result<WebState> WebStateStore::Get(std::string_view kind, std::string_view token) {
   KW_ASSIGN_OR_RETURN(Bytes key, Key(kind, token));
   KW_ASSIGN_OR_RETURN(WebStateEntry e, store_->GetWebState(key, Now()));

@@ -44,6 +44,10 @@ class WebStateStore {
   // Inserts or replaces.
   Result<void> Put(std::string_view kind, std::string_view token, std::string_view data,
                    int64_t expires_at);
+  // Puts unless a live record holds (kind, token), and returns the record that holds it: every
+  // node racing to create one value (a secret shared by all nodes) ends up with the same one.
+  Result<WebState> PutIfAbsent(std::string_view kind, std::string_view token, std::string_view data,
+                               int64_t expires_at);
   // kNotFound when there is none (of this kind) or it expired.
   Result<WebState> Get(std::string_view kind, std::string_view token);
   // Reads and deletes in one statement: exactly one of several concurrent takers gets it.

@@ -280,21 +280,6 @@ void CeremonyError(Service& s, HttpResponse& resp, const Error& e, const Json& c
   SendError(resp, e);
 }
 
-Json DecoyAllowCredentials(const Service& s, std::string_view username) {
-  std::string lower(username);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  Sha256Digest seed = Sha256({s.process_secret(), AsBytes("decoy-count"), AsBytes(lower)});
-  int n = 1 + (seed[0] & 1);
-  Json allow = Json::array();
-  for (int i = 0; i < n; ++i) {
-    uint8_t idx = static_cast<uint8_t>(i);
-    Sha256Digest id =
-        Sha256({s.process_secret(), AsBytes("decoy-id"), AsBytes(lower), ByteSpan(&idx, 1)});
-    allow.push_back({{"type", "public-key"}, {"id", Base64UrlEncode(id)}});
-  }
-  return allow;
-}
-
 void Ok(HttpResponse& resp, Json j) {
   j["status"] = "ok";
   SendJson(resp, 200, j.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -511,7 +496,7 @@ void AddBrowserRoutes(Service& service) {
     if (!start) return SendError(resp, start.error());
     auto options = Options(start->options_json);
     if (!options) return SendError(resp, options.error());
-    if (decoy) (*options)["allowCredentials"] = DecoyAllowCredentials(s, **username);
+    if (decoy) (*options)["allowCredentials"] = s.DecoyAllowCredentials(**username);
     if (auto put = PutCeremony(s, req, start->ceremony_id, c); !put) {
       return SendError(resp, put.error());
     }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "keyward/authenticator.h"
 #include "keyward/result.h"
 #include "serve/config.h"
@@ -72,8 +73,10 @@ class Service {
   TokenBuckets& ip_buckets() { return ip_buckets_; }
   FailureBackoff& login_backoff() { return login_backoff_; }
   const ApiKeys* api_keys() const { return api_keys_.get(); }
-  // Secret of this process for decoys (HMAC key).
-  const std::vector<uint8_t>& process_secret() const { return process_secret_; }
+  // allowCredentials for a username that has no account: one or two credential ids derived from
+  // the decoy key and the lower-cased name, so the same name gets the same list every time, on
+  // every node, as a real account's list is.
+  Json DecoyAllowCredentials(std::string_view username) const;
 
   struct Route {
     std::string method;
@@ -114,6 +117,7 @@ class Service {
  private:
   friend Result<void> LoadConformanceMetadata(Service& s);
   explicit Service(ServeConfig config);
+  Result<void> LoadDecoyKey();
   void SecurityHeaders(const HttpRequest& req, HttpResponse& resp) const;
   void Log(const HttpRequest& req, const HttpResponse& resp, double seconds);
 
@@ -127,7 +131,10 @@ class Service {
   Metrics metrics_;
   TokenBuckets ip_buckets_;
   FailureBackoff login_backoff_;
-  std::vector<uint8_t> process_secret_;
+  // One for every node on the store (web state "decoy_key"): a per-process key would give two
+  // nodes different lists for one unknown name, while a real account's list is the same
+  // everywhere — an account-existence oracle behind a load balancer.
+  std::vector<uint8_t> decoy_key_;
   std::function<std::map<std::string, double>()> gauges_;
   std::mutex log_mu_;
   FILE* log_ = stderr;

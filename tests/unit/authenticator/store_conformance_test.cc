@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "authenticator/audit_chain.h"
@@ -718,6 +719,76 @@ TYPED_TEST(StoreConformance, WebStateTakenOnceAcrossProcesses) {
     Reap(pids, &wins, &losses);
     EXPECT_EQ(wins, 1);
     EXPECT_EQ(losses, 2);
+  }
+}
+
+// Put-if-absent (a value every node must agree on, e.g. keyward serve's decoy key): the first live
+// entry stays, an expired one is replaced, an entry expired on arrival is refused.
+TYPED_TEST(StoreConformance, WebStatePutIfAbsentKeepsTheLiveHolder) {
+  auto& s = *this->store_;
+  const Bytes key(32, 0x70);
+  auto first = s.PutWebStateIfAbsent({key, "secret", "one", 2000}, 1000);
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(first->data, "one");
+  EXPECT_EQ(first->expires_at, 2000);
+  auto second = s.PutWebStateIfAbsent({key, "secret", "two", 9000}, 1500);
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->data, "one");
+  EXPECT_EQ(second->expires_at, 2000);
+  EXPECT_EQ(s.GetWebState(key, 1500)->data, "one");
+  // Past the holder's expiry the new value takes the key.
+  auto third = s.PutWebStateIfAbsent({key, "secret", "three", 9000}, 2000);
+  ASSERT_TRUE(third) << third.error().ToString();
+  EXPECT_EQ(third->data, "three");
+  EXPECT_EQ(s.GetWebState(key, 2500)->data, "three");
+  EXPECT_EQ(s.PutWebStateIfAbsent({Bytes(32, 0x71), "secret", "x", 100}, 100).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.GetWebState(Bytes(32, 0x71), 0).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s.PutWebStateIfAbsent({Bytes(5, 1), "secret", "x", 100}, 0).error().code,
+            ErrorCode::kInvalidArgument);
+  // The wrapper: same contract on (kind, token).
+  int64_t now = 1000;
+  WebStateStore web(this->Open(), [&now] { return now; });
+  auto w1 = web.PutIfAbsent("decoy_key", "v1", "k1", 5000);
+  ASSERT_TRUE(w1) << w1.error().ToString();
+  EXPECT_EQ(web.PutIfAbsent("decoy_key", "v1", "k2", 5000)->data, "k1");
+  EXPECT_EQ(web.PutIfAbsent("decoy_key", "v1", std::string(65537, 'x'), 5000).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+// Several processes (nodes) creating one value at once all end up with the same one.
+TYPED_TEST(StoreConformance, WebStatePutIfAbsentAgreesAcrossProcesses) {
+  for (int round = 0; round < 5; ++round) {
+    const Bytes key(32, static_cast<uint8_t>(0x80 + round));
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    pid_t pids[3];
+    for (int i = 0; i < 3; ++i) {
+      pids[i] = fork();
+      ASSERT_GE(pids[i], 0);
+      if (pids[i] == 0) {
+        close(gate[1]);
+        auto s = this->OpenInChild();
+        char b;
+        (void)!read(gate[0], &b, 1);
+        auto held = s->PutWebStateIfAbsent({key, "secret", std::string(1, 'a' + i), 5000}, 1000);
+        _exit(held && held->data.size() == 1 ? 10 + (held->data[0] - 'a') : 2);
+      }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    std::set<int> holders;
+    for (pid_t pid : pids) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(WIFEXITED(status));
+      holders.insert(WEXITSTATUS(status));
+    }
+    ASSERT_EQ(holders.size(), 1u) << "round " << round;
+    const int winner = *holders.begin();
+    ASSERT_GE(winner, 10);
+    ASSERT_LE(winner, 12);
+    EXPECT_EQ(this->store_->GetWebState(key, 1000)->data, std::string(1, 'a' + (winner - 10)));
   }
 }
 

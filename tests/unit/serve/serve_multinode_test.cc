@@ -459,5 +459,32 @@ TEST_F(MultiNodeTest, BrowserSessionsAndCeremoniesAreSharedByTheNodes) {
   EXPECT_EQ(first.Get("/api/me").status, 200);
 }
 
+// An unknown name gets the same decoy allowCredentials from every node (and after a restart), as
+// a real account's list is the same everywhere: asking two nodes must not tell the two apart.
+TEST_F(MultiNodeTest, AnUnknownNameGetsTheSameDecoyListFromEveryNode) {
+  StartNodes();
+  TestAuthenticator key;
+  Register(a_->port(), key, "known");
+  auto allow = [](uint16_t port, const std::string& name) {
+    HttpClient c(port);
+    auto begin = c.Post("/api/login/begin", {{"username", name}});
+    EXPECT_EQ(begin.status, 200) << begin.body;
+    Json list = begin.json()["publicKey"]["allowCredentials"];
+    EXPECT_TRUE(list.is_array() && !list.empty()) << begin.body;
+    return list.dump();
+  };
+  const std::string on_a = allow(a_->port(), "nobody");
+  EXPECT_EQ(allow(b_->port(), "nobody"), on_a);
+  EXPECT_EQ(allow(b_->port(), "NoBody"), on_a);  // names compare case-insensitively
+  EXPECT_NE(allow(a_->port(), "someone-else"), on_a);
+  EXPECT_EQ(allow(a_->port(), "known"), allow(b_->port(), "known"));
+  // One key for the whole store, kept across restarts.
+  EXPECT_EQ(Sql("SELECT count(*) FROM web_state WHERE kind='decoy_key'"), "1");
+  EXPECT_EQ(b_->Stop(), 0);
+  b_ = ServerProcess::Start(dir_b_, NodeConfig());
+  ASSERT_NE(b_, nullptr);
+  EXPECT_EQ(allow(b_->port(), "nobody"), on_a);
+}
+
 }  // namespace
 }  // namespace keyward::serve::testing
