@@ -575,6 +575,19 @@ TEST_F(PamFidoStoreTest, EnrolledInTheStoreLogsInThroughPamtester) {
   EXPECT_NE(tail.find("pam:" + service_), std::string::npos) << tail;
 }
 
+TEST_F(PamFidoStoreTest, EnrolmentArgumentsAreChecked) {
+  // --db and --pam-file exclude each other; --db without --pam is refused; nothing is created.
+  CliResult both = Keyward("fido enroll --device soft:" + key_ + " --pam " + kUser +
+                           " --db sqlite:" + db_ + " --pam-file " + CredFile(kUser));
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_EQ(both.out["error"]["code"], "invalid_argument") << both.out.dump();
+  CliResult no_pam = Keyward("fido enroll --device soft:" + key_ +
+                             " --rp example.com --user x --db sqlite:" + db_);
+  EXPECT_NE(no_pam.exit_code, 0);
+  EXPECT_EQ(no_pam.out["error"]["code"], "invalid_argument") << no_pam.out.dump();
+  EXPECT_FALSE(std::filesystem::exists(db_));
+}
+
 TEST_F(PamFidoStoreTest, ClonedCounterIsRefusedByTheStore) {
   EnrolIntoStore(kUser);
   // The store's counter is ahead of the key: what a clone looks like to the host.
