@@ -1,6 +1,10 @@
 #include "attestation/trust_store.h"
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
 
@@ -196,6 +200,48 @@ MetadataSummary Summarize(const MetadataEntry& entry) {
 
 namespace {
 
+// The anchor that a self-signed attestation certificate stands for: an anchor with the leaf's
+// subject and public key, where the leaf is self-issued and its signature verifies with that key.
+// RFC 5280 §6.1.1 (d) takes a trust anchor as a name and a public key; OpenSSL accepts a
+// self-signed leaf only as a byte-for-byte copy of an anchor, and an authenticator that signs its
+// batch certificate anew for every credential (Chromium's virtual authenticators do: serial,
+// notAfter and the ECDSA signature change) presents different bytes each time. This adds no power
+// to anyone: whoever can sign such a leaf holds the anchor's private key, the key that signs the
+// attestation statement itself.
+const Certificate* SelfSignedAnchor(const Certificate& leaf, std::span<const Certificate> anchors) {
+  X509* x = leaf.get();
+  EVP_PKEY* key = leaf.public_key();
+  if (key == nullptr || X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) != 0) {
+    return nullptr;
+  }
+  for (const Certificate& a : anchors) {
+    EVP_PKEY* anchor_key = a.public_key();
+    if (anchor_key == nullptr ||
+        X509_NAME_cmp(X509_get_subject_name(a.get()), X509_get_subject_name(x)) != 0 ||
+        EVP_PKEY_eq(anchor_key, key) != 1) {
+      continue;
+    }
+    bool signed_by_key = X509_verify(x, anchor_key) == 1;
+    ERR_clear_error();
+    return signed_by_key ? &a : nullptr;
+  }
+  ERR_clear_error();
+  return nullptr;
+}
+
+// The path for a self-signed leaf that SelfSignedAnchor matched: both valid at the verification
+// time and the leaf passing OpenSSL's checks as if it were installed itself (extensions, time).
+Result<VerifiedChain> VerifySelfSignedAgainst(const Certificate& leaf, const Certificate& anchor,
+                                              const ChainOptions& options) {
+  std::array<Certificate, 1> as_leaf{leaf};
+  KW_TRY(VerifyChain(leaf, {}, as_leaf, options));
+  std::array<Certificate, 1> as_anchor{anchor};
+  KW_TRY(VerifyChain(anchor, {}, as_anchor, options));
+  VerifiedChain chain;
+  chain.path = {leaf, anchor};
+  return chain;
+}
+
 TrustVerdict EvaluateOne(const StatementResult& statement, std::string_view fmt,
                          const Aaguid& aaguid, const TrustStore* store, int64_t verify_time) {
   TrustVerdict v;
@@ -231,6 +277,11 @@ TrustVerdict EvaluateOne(const StatementResult& statement, std::string_view fmt,
   ChainOptions options;
   options.verify_time = verify_time;
   auto chain = VerifyChain(statement.trust_path.front(), intermediates, anchors, options);
+  if (!chain && intermediates.empty()) {
+    if (const Certificate* a = SelfSignedAnchor(statement.trust_path.front(), anchors)) {
+      chain = VerifySelfSignedAgainst(statement.trust_path.front(), *a, options);
+    }
+  }
   if (chain) {
     std::vector<X509_CRL*> crls = store->crls();
     auto revocation = CheckRevocation(chain->path, crls, verify_time);

@@ -8,6 +8,12 @@
 //  - no trust path (none, self)         → kUnverified: nothing to evaluate;
 //  - no store / no applicable anchor    → kUnverified;
 //  - path reaches an anchor             → kTrusted, naming the anchor (and the metadata entry);
+//  - path is one self-signed certificate with an anchor's subject and public key, signed with
+//    that key, both valid at the verification time → kTrusted too, even when its bytes differ
+//    from the anchor's (RFC 5280 §6.1.1 (d): an anchor is a name and a key; OpenSSL alone
+//    accepts a self-signed leaf only as an exact copy, and some authenticators sign their batch
+//    certificate anew per credential). Nobody gains by it: only the holder of the key that signs
+//    the attestation statement can sign such a certificate;
 //  - otherwise                          → kUntrusted, with the chain error;
 //  - metadata attached but stale at the verification time (its nextUpdate date has passed,
 //    metadata.h) and a trust path to evaluate → kUntrusted with kMetadataStale, whatever the

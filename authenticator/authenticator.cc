@@ -18,7 +18,7 @@
 
 namespace keyward::authenticator {
 
-struct Authenticator::Impl {
+struct KEYWARD_HIDDEN Authenticator::Impl {
   AuthenticatorConfig config;
   Policy policy;
   std::unique_ptr<CredentialStore> store;

@@ -98,6 +98,17 @@ struct LoginWrite {
   // Appended in order, in the same transaction (none: a read-only login, nothing is written).
   std::vector<AuditEvent> audit;
 };
+// Short-lived state a web front end shares between its nodes (keyward serve: browser sessions
+// and pending page ceremonies), stored under a 32-byte key the CALLER derives from its secret (the
+// facade: SHA-256 over a domain tag, the kind and the cookie value / ceremony id), so the store
+// never holds a cookie value. Entries past expires_at are invisible (kNotFound) and swept.
+struct WebStateEntry {
+  Bytes key;         // 32 bytes
+  std::string kind;  // "session" | "ceremony" | "signup" (1-32 of [a-z_])
+  std::string data;  // opaque to the store (JSON), at most 64 KiB
+  int64_t expires_at = 0;
+};
+
 // Called with the snapshot; may run more than once (an optimistic attempt retried), always on the
 // latest snapshot: it must not call into the store and must leave its outputs as of its last call.
 using LoginPlanner = std::function<LoginWrite(const LoginSnapshot&)>;
@@ -160,6 +171,24 @@ class CredentialStore {
   virtual Result<void> RunLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
                                 ByteSpan credential_id, const LoginPlanner& plan) = 0;
   virtual Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) = 0;
+
+  // ---- web state (WebStateEntry) ----
+  // Inserts or replaces the entry under its key.
+  virtual Result<void> PutWebState(const WebStateEntry& entry) = 0;
+  // Inserts the entry unless a live one (expires_at > now) holds the key, and returns the entry
+  // that holds it afterwards: of several nodes putting one key at once, all get the same winner.
+  // An entry already expired at `now` is refused (kInvalidArgument).
+  virtual Result<WebStateEntry> PutWebStateIfAbsent(const WebStateEntry& entry, int64_t now) = 0;
+  // kNotFound when there is none or it expired (expires_at <= now).
+  virtual Result<WebStateEntry> GetWebState(ByteSpan key, int64_t now) = 0;
+  // Reads AND deletes the entry in one statement: of two nodes taking one key at once, exactly one
+  // gets it (the other kNotFound). kNotFound when there is none or it expired.
+  virtual Result<WebStateEntry> TakeWebState(ByteSpan key, int64_t now) = 0;
+  // Deletes the entry (none: Ok).
+  virtual Result<void> DeleteWebState(ByteSpan key) = 0;
+  // Deletes up to `limit` expired entries and returns them (each to exactly one caller across
+  // nodes), so the caller can clean up after abandoned ceremonies.
+  virtual Result<std::vector<WebStateEntry>> SweepWebState(int64_t now, size_t limit) = 0;
 
   // The whole store in one read transaction.
   virtual Result<StoreContents> DumpAll() = 0;

@@ -143,6 +143,17 @@ END $$;
     R"sql(
 ALTER TABLE credentials ADD COLUMN cert_intermediates bytea NOT NULL DEFAULT '\x';
 )sql",
+    // 3: web state shared by the nodes of a web front end (browser sessions, pending ceremonies),
+    // keyed by a hash of the caller's secret (never a cookie value).
+    R"sql(
+CREATE TABLE web_state (
+  key bytea PRIMARY KEY,
+  kind text NOT NULL,
+  data text NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX web_state_by_expiry ON web_state(expires_at);
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);
@@ -238,6 +249,31 @@ const std::map<std::string, std::string>& Statements() {
       {"audit_all", "SELECT line FROM audit ORDER BY seq"},
       {"audit_for", "SELECT line FROM audit WHERE principal=$1 ORDER BY seq"},
       {"audit_head", "SELECT seq, hash FROM audit_head WHERE id=1"},
+      {"web_state_put",
+       "INSERT INTO web_state(key, kind, data, expires_at) VALUES($1,$2,$3,$4) "
+       "ON CONFLICT (key) DO UPDATE SET kind=EXCLUDED.kind, data=EXCLUDED.data, "
+       "expires_at=EXCLUDED.expires_at"},
+      // Inserts unless a live row holds the key (an expired one is replaced) and returns the
+      // holder. A row committed by another node after this statement's snapshot makes the
+      // upsert a no-op that the outer SELECT cannot see: the caller then reads it (web_state_get).
+      {"web_state_put_if_absent",
+       "WITH ins AS (INSERT INTO web_state(key, kind, data, expires_at) VALUES($1,$2,$3,$4) "
+       "ON CONFLICT (key) DO UPDATE SET kind=EXCLUDED.kind, data=EXCLUDED.data, "
+       "expires_at=EXCLUDED.expires_at WHERE web_state.expires_at <= $5 "
+       "RETURNING kind, data, expires_at) "
+       "SELECT kind, data, expires_at FROM ins UNION ALL "
+       "SELECT kind, data, expires_at FROM web_state WHERE key=$1 AND expires_at > $5 "
+       "AND NOT EXISTS (SELECT 1 FROM ins)"},
+      {"web_state_get",
+       "SELECT kind, data, expires_at FROM web_state WHERE key=$1 AND expires_at > $2"},
+      // READ COMMITTED: a concurrent second DELETE waits for the first, re-checks the row, finds
+      // it gone and returns nothing, so one taker wins.
+      {"web_state_take",
+       "DELETE FROM web_state WHERE key=$1 AND expires_at > $2 RETURNING kind, data, expires_at"},
+      {"web_state_delete", "DELETE FROM web_state WHERE key=$1"},
+      {"web_state_sweep",
+       "DELETE FROM web_state WHERE key IN (SELECT key FROM web_state WHERE expires_at <= $1 "
+       "LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING key, kind, data, expires_at"},
       {"begin", "BEGIN"},
       {"commit", "COMMIT"},
   };
@@ -1524,6 +1560,82 @@ Result<void> PgStore::BulkAddCredentials(std::span<const Credential> credentials
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
   const std::string sql = std::string("COPY credentials(") + kCredentialColumns + ") FROM STDIN";
   return InTransaction(c, [&](PgConnection& conn) { return CopyIn(conn, sql.c_str(), data); });
+}
+
+}  // namespace keyward::authenticator
+
+namespace keyward::authenticator {
+
+namespace {
+Result<void> CheckWebStateKey(ByteSpan key) {
+  if (key.size() != 32) return Fail(ErrorCode::kInvalidArgument, "web state key must be 32 bytes");
+  return Ok();
+}
+}  // namespace
+
+Result<void> PgStore::PutWebState(const WebStateEntry& e) {
+  KW_TRY(CheckWebStateKey(e.key));
+  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+  PgParams p;
+  p.AddBytes(e.key).Add(e.kind).Add(e.data).Add(e.expires_at);
+  KW_TRY(c->Exec("web_state_put", p));
+  return Ok();
+}
+
+Result<WebStateEntry> PgStore::PutWebStateIfAbsent(const WebStateEntry& e, int64_t now) {
+  KW_TRY(CheckWebStateKey(e.key));
+  if (e.expires_at <= now) return Fail(ErrorCode::kInvalidArgument, "web state already expired");
+  {
+    KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+    PgParams p;
+    p.AddBytes(e.key).Add(e.kind).Add(e.data).Add(e.expires_at).Add(now);
+    KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("web_state_put_if_absent", p));
+    if (r.Rows() > 0) {
+      return WebStateEntry{e.key, r.Text(0, 0), r.Text(0, 1), r.Int(0, 2)};
+    }
+  }
+  return GetWebState(e.key, now);  // a holder committed after the statement's snapshot
+}
+
+Result<WebStateEntry> PgStore::GetWebState(ByteSpan key, int64_t now) {
+  KW_TRY(CheckWebStateKey(key));
+  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+  PgParams p;
+  p.AddBytes(key).Add(now);
+  KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("web_state_get", p));
+  if (r.Rows() == 0) return Fail(ErrorCode::kNotFound, "no such web state");
+  return WebStateEntry{Bytes(key.begin(), key.end()), r.Text(0, 0), r.Text(0, 1), r.Int(0, 2)};
+}
+
+Result<WebStateEntry> PgStore::TakeWebState(ByteSpan key, int64_t now) {
+  KW_TRY(CheckWebStateKey(key));
+  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+  PgParams p;
+  p.AddBytes(key).Add(now);
+  KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("web_state_take", p));
+  if (r.Rows() == 0) return Fail(ErrorCode::kNotFound, "no such web state");
+  return WebStateEntry{Bytes(key.begin(), key.end()), r.Text(0, 0), r.Text(0, 1), r.Int(0, 2)};
+}
+
+Result<void> PgStore::DeleteWebState(ByteSpan key) {
+  KW_TRY(CheckWebStateKey(key));
+  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+  PgParams p;
+  p.AddBytes(key);
+  KW_TRY(c->Exec("web_state_delete", p));
+  return Ok();
+}
+
+Result<std::vector<WebStateEntry>> PgStore::SweepWebState(int64_t now, size_t limit) {
+  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
+  PgParams p;
+  p.Add(now).Add(static_cast<int64_t>(limit));
+  KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("web_state_sweep", p));
+  std::vector<WebStateEntry> out;
+  for (int i = 0; i < r.Rows(); ++i) {
+    out.push_back(WebStateEntry{r.Blob(i, 0), r.Text(i, 1), r.Text(i, 2), r.Int(i, 3)});
+  }
+  return out;
 }
 
 }  // namespace keyward::authenticator

@@ -92,6 +92,12 @@ class PgStore final : public CredentialStore {
   Result<void> RunLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
                         ByteSpan credential_id, const LoginPlanner& plan) override;
   Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) override;
+  Result<void> PutWebState(const WebStateEntry& entry) override;
+  Result<WebStateEntry> PutWebStateIfAbsent(const WebStateEntry& entry, int64_t now) override;
+  Result<WebStateEntry> GetWebState(ByteSpan key, int64_t now) override;
+  Result<WebStateEntry> TakeWebState(ByteSpan key, int64_t now) override;
+  Result<void> DeleteWebState(ByteSpan key) override;
+  Result<std::vector<WebStateEntry>> SweepWebState(int64_t now, size_t limit) override;
 
   Result<StoreContents> DumpAll() override;
   Result<void> LoadAll(const StoreContents& contents) override;

@@ -80,6 +80,17 @@ CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
     R"sql(
 ALTER TABLE credentials ADD COLUMN cert_intermediates BLOB NOT NULL DEFAULT x'';
 )sql",
+    // 3: web state shared by the nodes of a web front end (browser sessions, pending ceremonies),
+    // keyed by a hash of the caller's secret (never a cookie value).
+    R"sql(
+CREATE TABLE web_state (
+  key BLOB PRIMARY KEY,
+  kind TEXT NOT NULL,
+  data TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX web_state_by_expiry ON web_state(expires_at);
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(std::size(kMigrations));
 static_assert(kMigrationCount == kSchemaVersion);
@@ -1027,6 +1038,101 @@ Result<void> SqliteStore::CheckIntegrity() {
   KW_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row || s.Text(0) != "ok") return Fail(ErrorCode::kStoreCorrupt, "integrity_check failed");
   return Ok();
+}
+
+}  // namespace keyward::authenticator
+
+namespace keyward::authenticator {
+
+namespace {
+Result<void> CheckWebStateKey(ByteSpan key) {
+  if (key.size() != 32) return Fail(ErrorCode::kInvalidArgument, "web state key must be 32 bytes");
+  return Ok();
+}
+}  // namespace
+
+Result<void> SqliteStore::PutWebState(const WebStateEntry& e) {
+  KW_TRY(CheckWebStateKey(e.key));
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("INSERT INTO web_state(key, kind, data, expires_at) VALUES(?,?,?,?) "
+                   "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, data=excluded.data, "
+                   "expires_at=excluded.expires_at"));
+  return s.Bind(1, ByteSpan(e.key)).Bind(2, e.kind).Bind(3, e.data).Bind(4, e.expires_at).Run();
+}
+
+Result<WebStateEntry> SqliteStore::PutWebStateIfAbsent(const WebStateEntry& e, int64_t now) {
+  KW_TRY(CheckWebStateKey(e.key));
+  if (e.expires_at <= now) return Fail(ErrorCode::kInvalidArgument, "web state already expired");
+  {
+    std::lock_guard lock(mu_);
+    // Replaces only an expired row; a live one stays (the WHERE of the upsert).
+    KW_ASSIGN_OR_RETURN(
+        Statement s,
+        db_->Prepare("INSERT INTO web_state(key, kind, data, expires_at) VALUES(?,?,?,?) "
+                     "ON CONFLICT(key) DO UPDATE SET kind=excluded.kind, data=excluded.data, "
+                     "expires_at=excluded.expires_at WHERE web_state.expires_at <= ?"));
+    KW_TRY(s.Bind(1, ByteSpan(e.key))
+               .Bind(2, e.kind)
+               .Bind(3, e.data)
+               .Bind(4, e.expires_at)
+               .Bind(5, now)
+               .Run());
+  }
+  // The holder is live at `now` (ours, or one that was), so it is there to read.
+  return GetWebState(e.key, now);
+}
+
+Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
+  KW_TRY(CheckWebStateKey(key));
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT kind, data, expires_at FROM web_state "
+                                                "WHERE key=? AND expires_at > ?"));
+  s.Bind(1, key).Bind(2, now);
+  KW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kNotFound, "no such web state");
+  WebStateEntry e{Bytes(key.begin(), key.end()), s.Text(0), s.Text(1), s.Int(2)};
+  KW_TRY(s.Run());
+  return e;
+}
+
+Result<WebStateEntry> SqliteStore::TakeWebState(ByteSpan key, int64_t now) {
+  KW_TRY(CheckWebStateKey(key));
+  std::lock_guard lock(mu_);
+  // One statement (its own write transaction): the row is read and deleted together.
+  KW_ASSIGN_OR_RETURN(Statement s,
+                      db_->Prepare("DELETE FROM web_state WHERE key=? AND expires_at > ? "
+                                   "RETURNING kind, data, expires_at"));
+  s.Bind(1, key).Bind(2, now);
+  KW_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Fail(ErrorCode::kNotFound, "no such web state");
+  WebStateEntry e{Bytes(key.begin(), key.end()), s.Text(0), s.Text(1), s.Int(2)};
+  KW_TRY(s.Run());
+  return e;
+}
+
+Result<void> SqliteStore::DeleteWebState(ByteSpan key) {
+  KW_TRY(CheckWebStateKey(key));
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("DELETE FROM web_state WHERE key=?"));
+  return s.Bind(1, key).Run();
+}
+
+Result<std::vector<WebStateEntry>> SqliteStore::SweepWebState(int64_t now, size_t limit) {
+  std::lock_guard lock(mu_);
+  KW_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("DELETE FROM web_state WHERE key IN (SELECT key FROM web_state "
+                   "WHERE expires_at <= ? LIMIT ?) RETURNING key, kind, data, expires_at"));
+  s.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
+  std::vector<WebStateEntry> out;
+  for (;;) {
+    KW_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(WebStateEntry{s.Blob(0), s.Text(1), s.Text(2), s.Int(3)});
+  }
+  return out;
 }
 
 }  // namespace keyward::authenticator

@@ -59,8 +59,8 @@ Result<keyward_authenticator*> Open(const char* config_json, const keyward_trust
   auto handle = std::make_unique<keyward_authenticator>();
   if (trust != nullptr) {
     handle->trust = std::make_shared<TrustState>(*trust->state);  // snapshot
-    handle->trust->store.SetMetadata(handle->trust->metadata.get());
-    if (!handle->trust->store.empty()) config.attestation_trust = &handle->trust->store;
+    const auto& store = handle->trust->anchors.store();
+    if (!store.empty()) config.attestation_trust = &store;
   }
   if (clock != nullptr) config.clock = [clock, clock_context]() { return clock(clock_context); };
   KW_ASSIGN_OR_RETURN(handle->auth, authn::Authenticator::Open(config));

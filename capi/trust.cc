@@ -1,10 +1,9 @@
-// C ABI: keyward_trust (attestation/trust_store.h and attestation/metadata.h underneath).
+// C ABI: keyward_trust (keyward/trust.h underneath).
 #include "capi/trust.h"
 
 #include <string>
 
 #include "capi/c_api.h"
-#include "core/x509.h"
 
 using keyward::Result;
 using keyward::capi::Arg;
@@ -30,7 +29,7 @@ int keyward_trust_add_directory(keyward_trust* trust, const char* dir, keyward_e
   return Guard(err, [&]() -> Result<void> {
     if (trust == nullptr) return NullArgument("trust");
     KW_ASSIGN_OR_RETURN(auto d, Arg(dir, "dir"));
-    return trust->state->store.AddDirectory(std::string(d));
+    return trust->state->anchors.AddDirectory(std::string(d));
   });
 }
 
@@ -38,7 +37,7 @@ int keyward_trust_add_file(keyward_trust* trust, const char* path, keyward_error
   return Guard(err, [&]() -> Result<void> {
     if (trust == nullptr) return NullArgument("trust");
     KW_ASSIGN_OR_RETURN(auto p, Arg(path, "path"));
-    return trust->state->store.AddFile(std::string(p));
+    return trust->state->anchors.AddFile(std::string(p));
   });
 }
 
@@ -47,11 +46,7 @@ int keyward_trust_add_root_der(keyward_trust* trust, const uint8_t* der, size_t 
   return Guard(err, [&]() -> Result<void> {
     if (trust == nullptr) return NullArgument("trust");
     if (der == nullptr) return NullArgument("der");
-    KW_ASSIGN_OR_RETURN(keyward::Certificate cert,
-                        keyward::Certificate::ParseDer(keyward::ByteSpan(der, der_len),
-                                                       keyward::CertificateRole::kIssuer));
-    trust->state->store.AddRoot(std::move(cert));
-    return keyward::Ok();
+    return trust->state->anchors.AddRootDer(keyward::ByteSpan(der, der_len));
   });
 }
 
@@ -59,18 +54,13 @@ int keyward_trust_load_mds(keyward_trust* trust, const char* store_path, keyward
   return Guard(err, [&]() -> Result<void> {
     if (trust == nullptr) return NullArgument("trust");
     KW_ASSIGN_OR_RETURN(auto p, Arg(store_path, "store_path"));
-    KW_ASSIGN_OR_RETURN(keyward::attestation::MetadataBlob blob,
-                        keyward::attestation::MetadataBlob::LoadStored(std::string(p)));
-    auto shared = std::make_shared<const keyward::attestation::MetadataBlob>(std::move(blob));
-    trust->state->store.SetMetadata(shared.get());
-    trust->state->metadata = std::move(shared);
-    return keyward::Ok();
+    return trust->state->anchors.LoadMetadata(std::string(p));
   });
 }
 
 size_t keyward_trust_anchor_count(const keyward_trust* trust) {
   if (trust == nullptr) return 0;
-  return trust->state->store.anchor_count();
+  return trust->state->anchors.anchor_count();
 }
 
 }  // extern "C"

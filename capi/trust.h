@@ -1,18 +1,18 @@
-// The C ABI's keyward_trust handle: attestation anchors and an optional FIDO MDS3 BLOB. The state
-// is shared (shared_ptr) so an authenticator opened with it keeps its own snapshot alive.
+// The C ABI's keyward_trust handle: attestation anchors and an optional FIDO MDS3 BLOB, i.e. the
+// C++ API's attestation::TrustAnchors. The state is shared (shared_ptr).
 #ifndef KEYWARD_CAPI_TRUST_H_
 #define KEYWARD_CAPI_TRUST_H_
 
 #include <memory>
 
-#include "attestation/metadata.h"
 #include "attestation/trust_store.h"
+#include "keyward/trust.h"
 
 namespace keyward::capi {
 
+// The public C++ value (keyward/trust.h); copies are independent snapshots.
 struct TrustState {
-  attestation::TrustStore store;  // store.metadata() points into `metadata` when set
-  std::shared_ptr<const attestation::MetadataBlob> metadata;
+  attestation::TrustAnchors anchors;
 };
 
 }  // namespace keyward::capi

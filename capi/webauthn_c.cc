@@ -225,7 +225,8 @@ Result<std::string> VerifyRegistration(const keyward_trust* trust, std::string_v
   exp.attestation_options.android_key_require_tee = tee.value_or(false);
 
   // The trust for this call: the caller's anchors, plus a per-call root when given.
-  const attestation::TrustStore* store = trust != nullptr ? &trust->state->store : nullptr;
+  const attestation::TrustStore* store =
+      trust != nullptr ? &trust->state->anchors.store() : nullptr;
   std::optional<attestation::TrustStore> extended;
   KW_ASSIGN_OR_RETURN(auto anchor, r.OptBase64Url("attestation_trust_anchor_der"));
   if (anchor) {
@@ -433,7 +434,8 @@ int keyward_verify_case(const keyward_trust* trust, const char* case_json, char*
   return Guard(err, [&]() -> Result<void> {
     KW_ASSIGN_OR_RETURN(auto text, Arg(case_json, "case_json"));
     keyward::webauthn::CaseOptions options;
-    if (trust != nullptr && !trust->state->store.empty()) options.trust = &trust->state->store;
+    if (trust != nullptr && !trust->state->anchors.store().empty())
+      options.trust = &trust->state->anchors.store();
     keyward::webauthn::CaseVerdict verdict = keyward::webauthn::RunVerificationCase(text, options);
     Emit(verdict_json_out, verdict.json);
     if (verdict.exit_code == 0) return keyward::Ok();

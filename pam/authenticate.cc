@@ -13,7 +13,8 @@
 
 namespace keyward::pam {
 
-Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Conversation& conv);
+Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Conversation& conv,
+                         const Hooks& hooks);
 Outcome FidoAuthenticate(const ServicePolicy& policy, const Attempt& attempt, const LocalUser& user,
                          Conversation& conv, const Hooks& hooks);
 
@@ -25,6 +26,7 @@ int PamCodeFor(ErrorCode code) {
     case ErrorCode::kFidoDeviceNotFound:
     case ErrorCode::kFidoDeviceError:
     case ErrorCode::kPamNotEnrolled:
+    case ErrorCode::kPamStoreUnavailable:
     case ErrorCode::kOcspUnavailable:
     case ErrorCode::kPcscNoService:
       return PAM_AUTHINFO_UNAVAIL;
@@ -123,7 +125,7 @@ Outcome Authenticate(const ServicePolicy& policy, const Attempt& attempt, Conver
   // (no card, no key, nothing enrolled) moves on to the next method.
   std::vector<Outcome> unavailable;
   for (Method m : policy.methods) {
-    Outcome o = m == Method::kCard ? CardAuthenticate(policy, attempt, conv)
+    Outcome o = m == Method::kCard ? CardAuthenticate(policy, attempt, conv, hooks)
                                    : FidoAuthenticate(policy, attempt, *user, conv, hooks);
     o.method = std::string(MethodName(m));
     if (o.ok || o.pam_code != PAM_AUTHINFO_UNAVAIL) return o;

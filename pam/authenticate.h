@@ -7,9 +7,12 @@
 //   PAM_AUTH_ERR          a proof failed or was refused (wrong PIN, blocked PIN, untrusted,
 //                         revoked or expired certificate, another user's card or key, signature,
 //                         counter regression, no touch in time, cancelled PIN prompt, remote
-//                         session refused, insecure credential file)
+//                         session refused, insecure credential file or SQLite store, a sign
+//                         counter that moved in the store during the login)
 //   PAM_AUTHINFO_UNAVAIL  nothing to prove with: no card / key present (or pulled mid-way), no
-//                         key enrolled for the user, OCSP responder unreachable under hard-fail,
+//                         key enrolled for the user, the keyward store of fido_store missing or
+//                         unreadable, OCSP responder unreachable under hard-fail (and no cached
+//                         good answer within its validity),
 //                         a card operation that exceeded its bound
 //   PAM_USER_UNKNOWN      no such local account
 //   PAM_SYSTEM_ERR        broken configuration (config file, module arguments, PKCS#11 module,
@@ -79,10 +82,14 @@ struct Outcome {
   ErrorCode code = ErrorCode::kInternal;
   bool ok = false;
   std::string facts;  // key=value words for the log line (never a PIN)
+  // A card login: hex SHA-256 of the certificate that logged in (the module exports it to the
+  // session as KEYWARD_CARD_CERT_SHA256 for keyward-lock-on-card-removal).
+  std::string card_cert_sha256;
 };
 
 struct Hooks {
   FidoOpener open_fido = OpenHidFidoDevice;
+  int64_t clock_offset = 0;  // tests only: card logins verify at now + clock_offset
 };
 
 Outcome Authenticate(const ServicePolicy& policy, const Attempt& attempt, Conversation& conv,

@@ -4,6 +4,7 @@
 // C_Login alone never logs anyone in — after chain, validity, EKU, CRL and OCSP checks and the
 // mapping rules. The mapped account must be the PAM user.
 #include <chrono>
+#include <ctime>
 #include <string>
 
 #include "keyward/pkcs11.h"
@@ -56,6 +57,7 @@ pkcs11::CardLoginOptions LoginOptions(const ServicePolicy& p, const std::string&
                          ? pkcs11::OcspFailurePolicy::kSoftFail
                          : pkcs11::OcspFailurePolicy::kHardFail;
     o.ocsp_timeout_seconds = p.card_ocsp_timeout;
+    o.ocsp_cache_dir = p.card_ocsp_cache;
   }
   if (!p.card_eku.empty()) {
     o.accepted_ekus.clear();
@@ -70,7 +72,8 @@ pkcs11::CardLoginOptions LoginOptions(const ServicePolicy& p, const std::string&
 
 }  // namespace
 
-Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Conversation& conv) {
+Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Conversation& conv,
+                         const Hooks& hooks) {
   auto module = pkcs11::ModuleForToken(policy.card_module, policy.card_token);
   if (!module) return Failed(module.error().code);
   if (module->empty()) return Failed(ErrorCode::kPkcs11ModuleLoadFailed);
@@ -109,6 +112,8 @@ Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Co
   }
 
   pkcs11::CardLoginOptions options = LoginOptions(policy, *module, attempt);
+  if (hooks.clock_offset != 0)
+    options.verify_time = static_cast<int64_t>(std::time(nullptr)) + hooks.clock_offset;
   auto run = [&](const pkcs11::CardLoginOptions& o) {
     return BoundedCall<pkcs11::LoginResult>(
         [o, pin]() { return pkcs11::CardLogin(o, pin.reveal()); },
@@ -140,6 +145,7 @@ Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Co
                       " account=" + LogSafe(result->account) + " rule=" + LogSafe(result->rule) +
                       " cert_sha256=" + result->certificate.fingerprint_sha256 +
                       " revocation=" + result->revocation.method + "/" + result->revocation.status +
+                      (result->revocation.ocsp_cached ? std::string("(cached)") : std::string()) +
                       (crl_fallback ? std::string("(ocsp-unavailable)") : std::string()) +
                       " alg=" + result->signature_algorithm;
   if (result->account != attempt.user) {
@@ -151,6 +157,7 @@ Outcome CardAuthenticate(const ServicePolicy& policy, const Attempt& attempt, Co
   o.code = ErrorCode::kInternal;
   o.pam_code = 0;  // PAM_SUCCESS
   o.facts = facts;
+  o.card_cert_sha256 = result->certificate.fingerprint_sha256;
   return o;
 }
 

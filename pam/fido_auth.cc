@@ -13,6 +13,7 @@
 #include "keyward/webauthn.h"
 #include "pam/authenticate.h"
 #include "pam/fido_credentials.h"
+#include "pam/fido_store.h"
 
 namespace keyward::pam {
 namespace {
@@ -33,6 +34,12 @@ class HidDevice final : public FidoDeviceHandle {
  private:
   fido::Device device_;
 };
+
+// The store for the log line: a SQLite path, or a PostgreSQL URL without its password.
+std::string StoreLabel(const std::string& url) {
+  auto u = authenticator::ParseStoreUrl(url);
+  return LogSafe(u ? u->Redacted() : std::string("invalid"));
+}
 
 }  // namespace
 
@@ -59,13 +66,32 @@ Result<std::unique_ptr<FidoDeviceHandle>> OpenHidFidoDevice(const ServicePolicy&
 
 Outcome FidoAuthenticate(const ServicePolicy& policy, const Attempt& attempt, const LocalUser& user,
                          Conversation& conv, const Hooks& hooks) {
-  auto path = ExpandCredentialPath(policy.fido_credentials, user.name, user.home);
-  if (!path) return Failed(path.error().code);
-  auto stored = ReadCredentialFile(*path, user.uid);
-  if (!stored) return Failed(stored.error().code);
   const std::string rp_id =
       policy.fido_origin.empty() ? "pam://" + attempt.hostname : policy.fido_origin;
-  std::vector<PamFidoCredential> creds = std::move(*stored);
+  // Where the credentials live: the user's file, or a keyward store (fido_store).
+  std::optional<std::string> path;
+  std::unique_ptr<PamFidoStore> store;
+  std::string principal_id;
+  std::vector<PamFidoCredential> creds;
+  if (policy.fido_store.empty()) {
+    auto p = ExpandCredentialPath(policy.fido_credentials, user.name, user.home);
+    if (!p) return Failed(p.error().code);
+    path = *p;
+    auto stored = ReadCredentialFile(*path, user.uid);
+    if (!stored) return Failed(stored.error().code);
+    creds = std::move(*stored);
+  } else {
+    auto opened = PamFidoStore::Open(policy.fido_store, /*create=*/false);
+    if (!opened) return Failed(opened.error().code, "store=" + StoreLabel(policy.fido_store));
+    store = std::move(*opened);
+    auto read = store->Read(user.name, rp_id);
+    if (!read) {
+      return Failed(read.error().code, "store=" + StoreLabel(policy.fido_store) + " rp=" + rp_id);
+    }
+    principal_id = read->principal_id;
+    creds = std::move(read->credentials);
+  }
+  const std::string where = store ? " store=" + StoreLabel(policy.fido_store) : "";
   std::vector<Bytes> allow;
   for (const auto& c : creds) {
     if (c.rp_id == rp_id) allow.push_back(c.id);
@@ -110,7 +136,8 @@ Outcome FidoAuthenticate(const ServicePolicy& policy, const Attempt& attempt, co
     if (c.rp_id == rp_id && c.id == id) cred = &c;
   }
   if (!cred) return Failed(ErrorCode::kCredentialNotAllowed, "rp=" + rp_id);
-  const std::string cred_fact = "rp=" + rp_id + " credential=" + Base64UrlEncode(id).substr(0, 16);
+  const std::string cred_fact =
+      "rp=" + rp_id + " credential=" + Base64UrlEncode(id).substr(0, 16) + where;
 
   webauthn::AuthenticationResponse response;
   response.id = id;
@@ -130,11 +157,27 @@ Outcome FidoAuthenticate(const ServicePolicy& policy, const Attempt& attempt, co
   expect.sign_count_policy = webauthn::SignCountPolicy::kReject;
   auto verified = webauthn::VerifyAssertion(response, expect);
   if (!verified) {
+    if (store) store->RecordFailure(principal_id, id, verified.error().code, attempt.service);
     return Failed(verified.error().code,
                   cred_fact + " stored_count=" + std::to_string(cred->sign_count));
   }
 
-  // Store the counter before saying yes; keep the file's owner.
+  // Store the counter before saying yes: in the store by compare-and-set (a counter that moved
+  // since it was read is a racing login, refused); in the file keeping its owner.
+  if (store) {
+    if (auto w = store->RecordLogin(principal_id, id, cred->sign_count, verified->sign_count,
+                                    verified->flags.backup_state, attempt.service);
+        !w) {
+      store->RecordFailure(principal_id, id, w.error().code, attempt.service);
+      return Failed(w.error().code, cred_fact);
+    }
+    Outcome o;
+    o.ok = true;
+    o.pam_code = 0;  // PAM_SUCCESS
+    o.facts = cred_fact + " sign_count=" + std::to_string(verified->sign_count) +
+              " uv=" + (verified->flags.user_verified ? "yes" : "no");
+    return o;
+  }
   cred->sign_count = verified->sign_count;
   struct stat st {};
   if (stat(path->c_str(), &st) != 0) return Failed(ErrorCode::kIo, cred_fact);

@@ -11,6 +11,7 @@
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/text_lines.h"
+#include "pam/owned_file.h"
 
 namespace keyward::pam {
 namespace {
@@ -129,51 +130,32 @@ std::string FormatCredentialFile(const std::vector<PamFidoCredential>& creds) {
 }
 
 Result<std::vector<PamFidoCredential>> ReadCredentialFile(const std::string& path, uid_t user_uid) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) {
-    if (errno == ENOENT) return Fail(ErrorCode::kPamNotEnrolled, "no credential file " + path);
-    if (errno == ELOOP)
-      return Fail(ErrorCode::kPamCredentialFileInsecure, path + " is a symbolic link");
-    return Fail(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno),
-                static_cast<uint32_t>(errno));
-  }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return Fail(ErrorCode::kPamCredentialFileInsecure, path + " is not a regular file");
-  }
-  if (st.st_uid != user_uid && st.st_uid != 0) {
-    close(fd);
-    return Fail(ErrorCode::kPamCredentialFileInsecure,
-                path + " is owned by neither its user nor root");
-  }
-  if ((st.st_mode & 077) != 0) {
-    close(fd);
-    return Fail(ErrorCode::kPamCredentialFileInsecure,
-                path + " is open to group or others (chmod 600)");
-  }
-  if (st.st_size > static_cast<off_t>(kMaxFile)) {
-    close(fd);
-    return Fail(ErrorCode::kPamCredentialFileInvalid, path + " is over 64 KiB");
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof(buf));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      close(fd);
-      return Fail(ErrorCode::kIo, "cannot read " + path);
-    }
-    if (r == 0) break;
-    text.append(buf, static_cast<size_t>(r));
-    if (text.size() > kMaxFile) {
-      close(fd);
-      return Fail(ErrorCode::kPamCredentialFileInvalid, path + " is over 64 KiB");
+  OwnedFileRules rules;
+  rules.owners = {user_uid, 0};
+  rules.forbidden_mode = 077;
+  rules.max_size = kMaxFile;
+  auto read = ReadOwnedFile(path, rules);
+  if (auto* f = std::get_if<OwnedFileFailure>(&read)) {
+    using Kind = OwnedFileFailure::Kind;
+    switch (f->kind) {
+      case Kind::kMissing:
+        return Fail(ErrorCode::kPamNotEnrolled, "no credential file " + path);
+      case Kind::kSymlink:
+      case Kind::kNotRegular:
+        return Fail(ErrorCode::kPamCredentialFileInsecure, f->detail);
+      case Kind::kBadOwner:
+        return Fail(ErrorCode::kPamCredentialFileInsecure,
+                    path + " is owned by neither its user nor root");
+      case Kind::kBadMode:
+        return Fail(ErrorCode::kPamCredentialFileInsecure,
+                    path + " is open to group or others (chmod 600)");
+      case Kind::kTooLarge:
+        return Fail(ErrorCode::kPamCredentialFileInvalid, f->detail);
+      case Kind::kIo:
+        return Fail(ErrorCode::kIo, f->detail, static_cast<uint32_t>(f->err));
     }
   }
-  close(fd);
-  auto creds = ParseCredentialFile(text);
+  auto creds = ParseCredentialFile(std::get<std::string>(read));
   if (!creds) return Fail(creds.error().code, path + ": " + creds.error().detail);
   return creds;
 }

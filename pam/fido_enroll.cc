@@ -11,6 +11,7 @@
 #include "keyward/webauthn.h"
 #include "pam/authenticate.h"
 #include "pam/fido_credentials.h"
+#include "pam/fido_store.h"
 #include "pam/pam_config.h"
 
 namespace keyward::pam {
@@ -44,14 +45,19 @@ std::string DefaultPamRpId() {
 }
 
 Result<PamEnrollment> SavePamEnrollment(const std::string& user, const std::string& rp_id,
-                                        const std::string& file, const fido::Credential& cred,
+                                        const std::string& file, const std::string& store_url,
+                                        const fido::Credential& cred,
                                         const std::string& client_data_json, ByteSpan challenge,
                                         bool require_uv) {
   if (rp_id.rfind("pam://", 0) != 0 || rp_id.size() <= 6)
     return Fail(ErrorCode::kInvalidArgument, "a login credential's RP ID is pam://HOST");
   KW_ASSIGN_OR_RETURN(LocalUser u, LookupUser(user));
+  if (!store_url.empty() && !file.empty())
+    return Fail(ErrorCode::kInvalidArgument, "--pam-file and --db exclude each other");
   std::string path = file;
-  if (path.empty()) {
+  if (!store_url.empty()) {
+    // the store is opened below, after the registration verified
+  } else if (path.empty()) {
     KW_ASSIGN_OR_RETURN(path, ExpandCredentialPath(kDefaultFidoCredentials, u.name, u.home));
   } else if (path.front() != '/') {
     return Fail(ErrorCode::kInvalidArgument, "--pam-file takes an absolute path");
@@ -72,6 +78,12 @@ Result<PamEnrollment> SavePamEnrollment(const std::string& user, const std::stri
   KW_ASSIGN_OR_RETURN(webauthn::VerifiedRegistration reg,
                       webauthn::VerifyRegistration(response, expect));
 
+  if (!store_url.empty()) {
+    KW_ASSIGN_OR_RETURN(std::unique_ptr<PamFidoStore> store, PamFidoStore::Open(store_url, true));
+    KW_ASSIGN_OR_RETURN(size_t n, store->Enroll(u.name, rp_id, reg));
+    auto url = authenticator::ParseStoreUrl(store_url);
+    return PamEnrollment{u.name, "", url ? url->Redacted() : "", rp_id, reg.sign_count, n};
+  }
   std::vector<PamFidoCredential> creds;
   auto existing = ReadCredentialFile(path, u.uid);
   if (existing) {
@@ -92,7 +104,7 @@ Result<PamEnrollment> SavePamEnrollment(const std::string& user, const std::stri
   } else {
     KW_TRY(WriteCredentialFile(path, creds, u.uid, u.gid, /*create_dirs=*/true));
   }
-  return PamEnrollment{u.name, path, rp_id, reg.sign_count, creds.size()};
+  return PamEnrollment{u.name, path, "", rp_id, reg.sign_count, creds.size()};
 }
 
 }  // namespace keyward::pam

@@ -1,8 +1,6 @@
 #include "pam/pam_config.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +8,8 @@
 #include <cstring>
 
 #include "core/text_lines.h"
+#include "keyward/authenticator.h"
+#include "pam/owned_file.h"
 
 namespace keyward::pam {
 namespace {
@@ -47,12 +47,14 @@ const std::vector<KeySpec>& Keys() {
       {"card_ocsp", Kind::kWord},
       {"card_ocsp_failure", Kind::kChoice, 0, 0, {"hard", "soft", "crl"}},
       {"card_ocsp_timeout", Kind::kSeconds, 1, 600},
+      {"card_ocsp_cache", Kind::kWord},
       {"card_eku", Kind::kWords},
       {"card_rules", Kind::kWord},
       {"card_wait", Kind::kSeconds, 0, 600},
       {"card_timeout", Kind::kSeconds, 1, 600},
       {"card_pinpad", Kind::kBool},
       {"fido_credentials", Kind::kWord},
+      {"fido_store", Kind::kWord},
       {"fido_device", Kind::kWord},
       {"fido_origin", Kind::kWord},
       {"fido_verification", Kind::kChoice, 0, 0, {"presence", "pin", "uv"}},
@@ -250,43 +252,30 @@ Result<PamConfig> PamConfig::Parse(std::string_view text) {
 }
 
 Result<PamConfig> PamConfig::Load(const std::string& path, bool check_owner) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    return Fail(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno),
-                static_cast<uint32_t>(errno));
+  OwnedFileRules rules;
+  rules.max_size = kMaxFile;
+  if (check_owner) {
+    rules.owners = {0};
+    rules.forbidden_mode = S_IWGRP | S_IWOTH;
   }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return Fail(ErrorCode::kConfigInvalid, path + " is not a regular file");
-  }
-  if (check_owner && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
-    close(fd);
-    return Fail(ErrorCode::kPermissionDenied,
-                path + " must be owned by root and writable by nobody else");
-  }
-  if (st.st_size > static_cast<off_t>(kMaxFile)) {
-    close(fd);
-    return Fail(ErrorCode::kConfigInvalid, path + " is over 64 KiB");
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof(buf));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      close(fd);
-      return Fail(ErrorCode::kIo, "cannot read " + path);
-    }
-    if (r == 0) break;
-    text.append(buf, static_cast<size_t>(r));
-    if (text.size() > kMaxFile) {
-      close(fd);
-      return Fail(ErrorCode::kConfigInvalid, path + " is over 64 KiB");
+  auto read = ReadOwnedFile(path, rules);
+  if (auto* f = std::get_if<OwnedFileFailure>(&read)) {
+    using Kind = OwnedFileFailure::Kind;
+    switch (f->kind) {
+      case Kind::kBadOwner:
+      case Kind::kBadMode:
+        return Fail(ErrorCode::kPermissionDenied,
+                    path + " must be owned by root and writable by nobody else");
+      case Kind::kNotRegular:
+      case Kind::kTooLarge:
+        return Fail(ErrorCode::kConfigInvalid, f->detail);
+      case Kind::kMissing:
+      case Kind::kSymlink:
+      case Kind::kIo:
+        return Fail(ErrorCode::kIo, f->detail, static_cast<uint32_t>(f->err));
     }
   }
-  close(fd);
-  auto cfg = Parse(text);
+  auto cfg = Parse(std::get<std::string>(read));
   if (!cfg) return Fail(cfg.error().code, path + ": " + cfg.error().detail);
   return cfg;
 }
@@ -349,12 +338,14 @@ Result<ServicePolicy> PamConfig::Resolve(std::string_view service) const {
                                        : OcspFailure::kHard;
   }
   KW_TRY(seconds("card_ocsp_timeout", p.card_ocsp_timeout));
+  word("card_ocsp_cache", p.card_ocsp_cache);
   words("card_eku", p.card_eku);
   word("card_rules", p.card_rules);
   KW_TRY(seconds("card_wait", p.card_wait));
   KW_TRY(seconds("card_timeout", p.card_timeout));
   flag("card_pinpad", p.card_pinpad);
   word("fido_credentials", p.fido_credentials);
+  word("fido_store", p.fido_store);
   word("fido_device", p.fido_device);
   word("fido_origin", p.fido_origin);
   if (const Entry* e = get("fido_verification")) {
@@ -381,6 +372,11 @@ Result<ServicePolicy> PamConfig::Resolve(std::string_view service) const {
       return invalid("card_ocsp_failure = crl needs card_crl files");
     if (p.card_ocsp_failure != OcspFailure::kHard && p.card_ocsp == "off")
       return invalid("card_ocsp_failure is only meaningful with card_ocsp");
+    if (!p.card_ocsp_cache.empty() && p.card_ocsp == "off")
+      return invalid("card_ocsp_cache needs card_ocsp");
+    if (!p.card_ocsp_cache.empty() &&
+        (p.card_ocsp_cache.front() != '/' || p.card_ocsp_cache.find("/../") != std::string::npos))
+      return invalid("card_ocsp_cache is an absolute directory path");
     for (const auto& e : p.card_eku) {
       std::string oid = EkuOid(e);
       bool dotted = !oid.empty() && oid.front() != '.' && oid.back() != '.' &&
@@ -402,6 +398,14 @@ Result<ServicePolicy> PamConfig::Resolve(std::string_view service) const {
       if (next != 'u' && next != 'h' && next != '%')
         return invalid("fido_credentials knows %u, %h and %%");
       ++i;
+    }
+    if (!p.fido_store.empty()) {
+      if (get("fido_credentials"))
+        return invalid("fido_store and fido_credentials exclude each other");
+      auto url = authenticator::ParseStoreUrl(p.fido_store);
+      if (!url) return invalid("fido_store is sqlite:/ABSOLUTE/PATH or postgresql://...");
+      if (url->backend == authenticator::StoreUrl::Backend::kSqlite && url->target.front() != '/')
+        return invalid("fido_store: a SQLite store is named by an absolute path");
     }
     if (!p.fido_origin.empty() && p.fido_origin.rfind("pam://", 0) != 0)
       return invalid("fido_origin starts with pam://");

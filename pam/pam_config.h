@@ -10,7 +10,9 @@
 //
 // Invariants of a ServicePolicy (Resolve enforces them): at least one method; `card` needs at
 // least one CA file; `ocsp_failure = crl` needs CRL files and OCSP; every timeout is 1..600 s
-// (card_wait may be 0: do not wait for insertion); fido_credentials contains no blank.
+// (card_wait may be 0: do not wait for insertion); fido_credentials contains no blank;
+// fido_store is a store URL (an absolute SQLite path) and excludes an explicit fido_credentials;
+// card_ocsp_cache is an absolute path and needs card_ocsp.
 #ifndef KEYWARD_PAM_PAM_CONFIG_H_
 #define KEYWARD_PAM_PAM_CONFIG_H_
 
@@ -61,6 +63,9 @@ struct ServicePolicy {
   std::string card_ocsp;  // "off", "aia" or an http:// URL
   OcspFailure card_ocsp_failure = OcspFailure::kHard;
   int card_ocsp_timeout = 5;
+  // A root-owned directory caching good OCSP answers (used when the responder is unreachable,
+  // never past their nextUpdate); empty: no cache.
+  std::string card_ocsp_cache;
   std::vector<std::string> card_eku;  // smartcardLogon, clientAuth or OIDs; empty: both
   std::string card_rules;             // mapping rules file; empty: UPN then e-mail
   int card_wait = 0;                  // seconds to wait for the card (0: must be present)
@@ -69,6 +74,9 @@ struct ServicePolicy {
 
   // Security key.
   std::string fido_credentials = kDefaultFidoCredentials;  // %u user, %h home, %% a percent
+  // A keyward store URL (sqlite:PATH, postgresql://...) holding the credentials instead of the
+  // per-user files; empty: the files. Excludes an explicit fido_credentials.
+  std::string fido_store;
   std::string fido_device;  // hidraw path; empty: the first FIDO device
   std::string fido_origin;  // empty: pam://<hostname>
   FidoVerification fido_verification = FidoVerification::kPresence;

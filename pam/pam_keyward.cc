@@ -173,9 +173,16 @@ int Run(pam_handle_t* pamh, int argc, const char** argv) {
     std::string spec = args->test_fido_device;
     hooks.open_fido = [spec](const ServicePolicy&) { return OpenSoftDevice(spec); };
   }
+  hooks.clock_offset = args->test_clock_offset;
 #endif
   PamConversation conv(pamh);
   Outcome o = Authenticate(*policy, attempt, conv, hooks);
+  if (o.ok && !o.card_cert_sha256.empty()) {
+    // Which card logged in, for the session (keyward-lock-on-card-removal locks only when THIS
+    // card leaves its reader). A certificate hash: no secret.
+    std::string env = "KEYWARD_CARD_CERT_SHA256=" + o.card_cert_sha256;
+    pam_putenv(pamh, env.c_str());
+  }
   Log(pamh, &*args, o.ok ? LOG_NOTICE : LOG_WARNING, LogLine(attempt, o));
   return o.pam_code;
 }

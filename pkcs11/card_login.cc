@@ -186,6 +186,7 @@ Result<LoginResult> CardLogin(const CardLoginOptions& options, std::span<const u
     OcspOptions o;
     o.url = options.ocsp_url;
     o.timeout_seconds = options.ocsp_timeout_seconds;
+    o.cache_dir = options.ocsp_cache_dir;
     policy.ocsp = o;
     policy.ocsp_failure = options.ocsp_failure;
   }

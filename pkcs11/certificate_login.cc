@@ -92,6 +92,7 @@ Result<ValidatedCertificate> ValidateLoginCertificate(const Certificate& leaf,
     ev.ocsp_url = answer->url;
     ev.ocsp_this_update = answer->this_update;
     ev.ocsp_next_update = answer->next_update;
+    ev.ocsp_cached = answer->from_cache;
     switch (answer->status) {
       case OcspAnswer::Status::kGood:
         ev.status = "good";

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/hash.h"
+#include "pkcs11/ocsp_cache.h"
 
 namespace keyward::pkcs11 {
 namespace {
@@ -101,11 +102,34 @@ Result<Request> BuildRequest(const Certificate& leaf, const Certificate& issuer,
     OCSP_CERTID_free(id_copy);
     return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP request id"));
   }
-  if (OCSP_request_add1_nonce(r.req.get(), const_cast<uint8_t*>(nonce.data()),
-                              static_cast<int>(nonce.size())) != 1) {
+  // No nonce: only for re-checking a cached answer (whose nonce was checked when it arrived).
+  if (!nonce.empty() && OCSP_request_add1_nonce(r.req.get(), const_cast<uint8_t*>(nonce.data()),
+                                                static_cast<int>(nonce.size())) != 1) {
     return Fail(ErrorCode::kInternal, TakeOpensslError("OCSP nonce"));
   }
   return r;
+}
+
+// A cached good answer for `leaf`, verified again: signature and certificate id, status good,
+// thisUpdate <= now < nextUpdate (no skew past nextUpdate). Anything else removes the entry.
+Result<OcspAnswer> CachedAnswer(const Certificate& leaf, const Certificate& issuer,
+                                std::span<const Certificate> trusted, const OcspOptions& options,
+                                int64_t now, const Error& unavailable) {
+  const std::string key = OcspCacheKey(leaf, issuer);
+  auto der = OcspCacheGet(options.cache_dir, key);
+  if (!der) return Fail(unavailable);
+  OcspOptions o = options;
+  o.require_nonce = false;
+  o.clock_skew_seconds = 0;
+  auto answer = VerifyOcspResponse(*der, leaf, issuer, trusted, {}, o, now);
+  if (!answer || answer->status != OcspAnswer::Status::kGood || answer->next_update == 0 ||
+      answer->next_update <= now || answer->this_update > now) {
+    OcspCacheRemove(options.cache_dir, key);
+    return Fail(unavailable);
+  }
+  answer->from_cache = true;
+  answer->url = "cache";
+  return answer;
 }
 
 }  // namespace
@@ -113,13 +137,36 @@ Result<Request> BuildRequest(const Certificate& leaf, const Certificate& issuer,
 Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
                              std::span<const Certificate> trusted, const OcspOptions& options,
                              int64_t now) {
-  KW_ASSIGN_OR_RETURN(std::string url, ResponderUrl(leaf, options));
+  const bool cache = !options.cache_dir.empty();
+  auto url = ResponderUrl(leaf, options);
+  if (!url) {
+    if (cache && url.error().code == ErrorCode::kOcspUnavailable)
+      return CachedAnswer(leaf, issuer, trusted, options, now, url.error());
+    return Fail(url.error());
+  }
   KW_ASSIGN_OR_RETURN(Bytes nonce, RandomBytes(32));
   KW_ASSIGN_OR_RETURN(Request request, BuildRequest(leaf, issuer, nonce));
-  KW_ASSIGN_OR_RETURN(Bytes body, Exchange(url, request.req.get(), options.timeout_seconds));
-  KW_ASSIGN_OR_RETURN(OcspAnswer answer,
-                      VerifyOcspResponse(body, leaf, issuer, trusted, nonce, options, now));
-  answer.url = url;
+  auto body = Exchange(*url, request.req.get(), options.timeout_seconds);
+  if (!body) {
+    if (cache && body.error().code == ErrorCode::kOcspUnavailable)
+      return CachedAnswer(leaf, issuer, trusted, options, now, body.error());
+    return Fail(body.error());
+  }
+  auto answer = VerifyOcspResponse(*body, leaf, issuer, trusted, nonce, options, now);
+  if (!answer) {
+    if (cache && answer.error().code == ErrorCode::kOcspUnavailable)  // tryLater, internalError
+      return CachedAnswer(leaf, issuer, trusted, options, now, answer.error());
+    return answer;
+  }
+  answer->url = *url;
+  if (cache) {
+    const std::string key = OcspCacheKey(leaf, issuer);
+    if (answer->status == OcspAnswer::Status::kGood && answer->next_update > now) {
+      OcspCachePut(options.cache_dir, key, *body);
+    } else {
+      OcspCacheRemove(options.cache_dir, key);
+    }
+  }
   return answer;
 }
 

@@ -30,6 +30,9 @@ struct OcspOptions {
   int64_t max_age_seconds = 3600;  // for responses without nextUpdate
   int64_t clock_skew_seconds = 300;
   bool require_nonce = true;
+  // Good answers are kept here and used while the responder is unavailable (ocsp_cache.h);
+  // empty: no cache.
+  std::string cache_dir;
 };
 
 struct OcspAnswer {
@@ -39,9 +42,12 @@ struct OcspAnswer {
   int64_t this_update = 0;
   int64_t next_update = 0;  // 0 when absent
   int64_t revocation_time = 0;
+  bool from_cache = false;  // the responder was unavailable; a cached good answer decided
 };
 
-// `trusted` are the configured CA certificates (the responder must chain to one).
+// `trusted` are the configured CA certificates (the responder must chain to one). With
+// options.cache_dir: a live good answer is cached; when the responder is unavailable
+// (kOcspUnavailable) a cached good answer within its validity answers instead (from_cache).
 Result<OcspAnswer> CheckOcsp(const Certificate& leaf, const Certificate& issuer,
                              std::span<const Certificate> trusted, const OcspOptions& options,
                              int64_t now);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "authenticator/web_state.h"
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -58,50 +59,122 @@ void SetCookie(const Service& s, HttpResponse& resp, const std::string& value, b
   resp.headers.emplace_back("Set-Cookie", c);
 }
 
-// The session of this request (copied out), refreshed; nullopt when none or expired.
-std::optional<std::pair<std::string, Service::BrowserSession>> CurrentSession(
-    Service& s, const HttpRequest& req) {
-  std::string value = CookieValue(req, CookieName(s));
-  if (value.empty() || value.size() > 128) return std::nullopt;
-  std::string key = SessionKey(value);
-  double now = MonotonicSeconds();
-  std::lock_guard lock(s.browser_mu);
-  auto it = s.sessions.find(key);
-  if (it == s.sessions.end()) return std::nullopt;
-  if (now - it->second.last_seen > kSessionIdle || now - it->second.created > kSessionMax) {
-    s.sessions.erase(it);
-    return std::nullopt;
-  }
-  it->second.last_seen = now;
-  return std::make_pair(key, it->second);
+constexpr char kSessionKind[] = "session";
+constexpr char kCeremonyKind[] = "ceremony";
+constexpr char kSignupKind[] = "signup";
+constexpr int64_t kTouchEvery = 60;  // last_seen is written back at most this often
+
+int64_t SessionExpiry(const Service::BrowserSession& bs) {
+  return std::min<int64_t>(bs.last_seen + static_cast<int64_t>(kSessionIdle),
+                           bs.created + static_cast<int64_t>(kSessionMax));
 }
 
-void StoreSession(Service& s, const std::string& key, const Service::BrowserSession& session) {
-  std::lock_guard lock(s.browser_mu);
-  auto it = s.sessions.find(key);
-  if (it != s.sessions.end()) it->second.auth = session.auth;
+std::string SessionData(const Service::BrowserSession& bs) {
+  Json j = {{"principalId", bs.auth.principal_id},
+            {"aal", au::AalName(bs.auth.aal)},
+            {"aalReason", bs.auth.aal_reason},
+            {"authenticatedAt", bs.auth.authenticated_at},
+            {"created", bs.created},
+            {"lastSeen", bs.last_seen}};
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<Service::BrowserSession> ParseSessionData(const std::string& data) {
+  auto j = ParseJson(data);
+  if (!j || !j->is_object()) return std::nullopt;
+  try {
+    Service::BrowserSession bs;
+    bs.auth.principal_id = (*j)["principalId"].get<std::string>();
+    auto aal = au::AalFromName((*j)["aal"].get<std::string>());
+    if (!aal) return std::nullopt;
+    bs.auth.aal = *aal;
+    bs.auth.aal_reason = (*j)["aalReason"].get<std::string>();
+    bs.auth.authenticated_at = (*j)["authenticatedAt"].get<int64_t>();
+    bs.created = (*j)["created"].get<int64_t>();
+    bs.last_seen = (*j)["lastSeen"].get<int64_t>();
+    return bs;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::string CeremonyData(const Service::PendingCeremony& c) {
+  Json j = {{"type", c.type},
+            {"sessionKey", c.session_key},
+            {"principalId", c.principal_id},
+            {"accountKey", c.account_key},
+            {"action", c.action},
+            {"decoy", c.decoy}};
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<Service::PendingCeremony> ParseCeremonyData(const std::string& data) {
+  auto j = ParseJson(data);
+  if (!j || !j->is_object()) return std::nullopt;
+  try {
+    Service::PendingCeremony c;
+    c.type = (*j)["type"].get<std::string>();
+    c.session_key = (*j)["sessionKey"].get<std::string>();
+    c.principal_id = (*j)["principalId"].get<std::string>();
+    c.account_key = (*j)["accountKey"].get<std::string>();
+    c.action = (*j)["action"].get<std::string>();
+    c.decoy = (*j)["decoy"].get<bool>();
+    return c;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// The session of this request (first: the cookie value), refreshed; nullopt when none or expired.
+// A store failure answers the request (resp.error_code set) and gives nullopt.
+std::optional<std::pair<std::string, Service::BrowserSession>> CurrentSession(
+    Service& s, const HttpRequest& req, HttpResponse& resp) {
+  std::string value = CookieValue(req, CookieName(s));
+  if (value.empty() || value.size() > 128) return std::nullopt;
+  auto& web = s.WebStates(req);
+  auto stored = web.Get(kSessionKind, value);
+  if (!stored) {
+    if (stored.error().code != ErrorCode::kNotFound) SendError(resp, stored.error());
+    return std::nullopt;
+  }
+  auto bs = ParseSessionData(stored->data);
+  if (!bs) return std::nullopt;
+  int64_t now = web.Now();
+  if (now >= SessionExpiry(*bs)) return std::nullopt;
+  if (now - bs->last_seen >= kTouchEvery) {
+    bs->last_seen = now;
+    (void)web.Put(kSessionKind, value, SessionData(*bs), SessionExpiry(*bs));
+  }
+  return std::make_pair(value, *bs);
+}
+
+void StoreSession(Service& s, const HttpRequest& req, const std::string& cookie,
+                  const Service::BrowserSession& session) {
+  (void)s.WebStates(req).Put(kSessionKind, cookie, SessionData(session), SessionExpiry(session));
 }
 
 // A fresh session id (rotated at every sign-in), set as the cookie.
-void StartSession(Service& s, HttpResponse& resp, const au::Session& auth,
-                  const std::string& old_key) {
+void StartSession(Service& s, const HttpRequest& req, HttpResponse& resp, const au::Session& auth,
+                  const std::string& old_cookie) {
   auto raw = RandomBytes(32);
   if (!raw) return SendError(resp, raw.error());
   std::string value = Base64UrlEncode(*raw);
+  auto& web = s.WebStates(req);
   Service::BrowserSession bs;
   bs.auth = auth;
-  bs.created = bs.last_seen = MonotonicSeconds();
-  {
-    std::lock_guard lock(s.browser_mu);
-    if (!old_key.empty()) s.sessions.erase(old_key);
-    s.sessions[SessionKey(value)] = bs;
+  bs.auth.pending_step_up.reset();
+  bs.created = bs.last_seen = web.Now();
+  if (!old_cookie.empty()) (void)web.Delete(kSessionKind, old_cookie);
+  if (auto r = web.Put(kSessionKind, value, SessionData(bs), SessionExpiry(bs)); !r) {
+    return SendError(resp, r.error());
   }
   SetCookie(s, resp, value, false);
 }
 
 bool RequireSession(Service& s, const HttpRequest& req, HttpResponse& resp,
                     std::optional<std::pair<std::string, Service::BrowserSession>>& out) {
-  out = CurrentSession(s, req);
+  out = CurrentSession(s, req, resp);
+  if (!resp.error_code.empty()) return false;
   if (!out || out->second.auth.principal_id.empty()) {
     SendError(resp, 401, "not_signed_in", "not_signed_in: sign in first");
     return false;
@@ -109,28 +182,50 @@ bool RequireSession(Service& s, const HttpRequest& req, HttpResponse& resp,
   return true;
 }
 
-void PutCeremony(Service& s, const std::string& id, Service::PendingCeremony c) {
-  c.expires = MonotonicSeconds() + kCeremonyTtl;
-  std::lock_guard lock(s.browser_mu);
-  if (c.type == "signup" && !c.principal_id.empty()) s.pending_signups[c.principal_id] = id;
-  s.ceremonies[id] = std::move(c);
+// Who owns a pending sign-up of a principal: the hash of the newest sign-up ceremony's id (a
+// newer sign-up of a credential-less name supersedes the pending one).
+std::string SignupOwner(std::string_view ceremony_id) {
+  return HexEncode(Sha256(AsBytes(ceremony_id)));
 }
 
-// Removes and returns the ceremony when it exists, has the type and the binding.
-std::optional<Service::PendingCeremony> TakeCeremony(Service& s, const std::string& id,
+Result<void> PutCeremony(Service& s, const HttpRequest& req, const std::string& id,
+                         const Service::PendingCeremony& c) {
+  auto& web = s.WebStates(req);
+  int64_t expires = web.Now() + static_cast<int64_t>(kCeremonyTtl);
+  if (c.type == "signup" && !c.principal_id.empty()) {
+    KW_TRY(web.Put(kSignupKind, c.principal_id, SignupOwner(id), expires));
+  }
+  return web.Put(kCeremonyKind, id, CeremonyData(c), expires);
+}
+
+// Removes and returns the ceremony when it exists (on any node), has the type and the binding;
+// once across nodes. A store failure answers the request (resp.error_code set).
+std::optional<Service::PendingCeremony> TakeCeremony(Service& s, const HttpRequest& req,
+                                                     HttpResponse& resp, const std::string& id,
                                                      std::initializer_list<std::string_view> types,
-                                                     const std::string& session_key) {
-  std::lock_guard lock(s.browser_mu);
-  auto it = s.ceremonies.find(id);
-  if (it == s.ceremonies.end()) return std::nullopt;
-  Service::PendingCeremony c = it->second;
-  bool type_ok = std::find(types.begin(), types.end(), c.type) != types.end();
-  if (!type_ok || (!c.session_key.empty() && c.session_key != session_key) ||
-      c.expires < MonotonicSeconds()) {
+                                                     const std::string& session_cookie) {
+  if (id.empty()) return std::nullopt;
+  auto& web = s.WebStates(req);
+  auto peek = web.Get(kCeremonyKind, id);
+  if (!peek) {
+    if (peek.error().code != ErrorCode::kNotFound) SendError(resp, peek.error());
     return std::nullopt;
   }
-  s.ceremonies.erase(it);
-  if (c.type == "signup") s.pending_signups.erase(c.principal_id);
+  auto c = ParseCeremonyData(peek->data);
+  if (!c) return std::nullopt;
+  bool type_ok = std::find(types.begin(), types.end(), c->type) != types.end();
+  std::string binding = session_cookie.empty() ? "" : SessionKey(session_cookie);
+  if (!type_ok || (!c->session_key.empty() && c->session_key != binding)) return std::nullopt;
+  auto taken = web.Take(kCeremonyKind, id);
+  if (!taken) {
+    if (taken.error().code != ErrorCode::kNotFound) SendError(resp, taken.error());
+    return std::nullopt;  // another request took it first
+  }
+  if (c->type == "signup") {
+    auto owner = web.Get(kSignupKind, c->principal_id);
+    if (!owner || owner->data != SignupOwner(id)) return std::nullopt;  // superseded
+    (void)web.Delete(kSignupKind, c->principal_id);
+  }
   return c;
 }
 
@@ -185,21 +280,6 @@ void CeremonyError(Service& s, HttpResponse& resp, const Error& e, const Json& c
   SendError(resp, e);
 }
 
-Json DecoyAllowCredentials(const Service& s, std::string_view username) {
-  std::string lower(username);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  Sha256Digest seed = Sha256({s.process_secret(), AsBytes("decoy-count"), AsBytes(lower)});
-  int n = 1 + (seed[0] & 1);
-  Json allow = Json::array();
-  for (int i = 0; i < n; ++i) {
-    uint8_t idx = static_cast<uint8_t>(i);
-    Sha256Digest id =
-        Sha256({s.process_secret(), AsBytes("decoy-id"), AsBytes(lower), ByteSpan(&idx, 1)});
-    allow.push_back({{"type", "public-key"}, {"id", Base64UrlEncode(id)}});
-  }
-  return allow;
-}
-
 void Ok(HttpResponse& resp, Json j) {
   j["status"] = "ok";
   SendJson(resp, 200, j.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -232,12 +312,13 @@ void AddBrowserRoutes(Service& service) {
     if (!username) return;
     auto display = OptString(*body, "displayName", resp);
     if (!display) return;
-    auto session = CurrentSession(s, req);
+    auto session = CurrentSession(s, req, resp);
+    if (!resp.error_code.empty()) return;
     Service::PendingCeremony c;
     std::string shown_name, shown_display;
     if (session && !session->second.auth.principal_id.empty() && !username->has_value()) {
       c.type = "add";
-      c.session_key = session->first;
+      c.session_key = SessionKey(session->first);
       c.principal_id = session->second.auth.principal_id;
     } else {
       if (!username->has_value()) {
@@ -258,7 +339,7 @@ void AddBrowserRoutes(Service& service) {
                          "invalid_argument: displayName is at most 256 bytes");
       }
       double now = MonotonicSeconds();
-      s.SweepBrowserState(auth, now);
+      s.SweepBrowserState(auth, s.WebStates(req), now);
       auto existing = auth.FindPrincipalByName(name);
       bool taken = false;
       if (existing) {
@@ -267,16 +348,12 @@ void AddBrowserRoutes(Service& service) {
         // still pending (the browser's ceremony was cancelled, the server never hears of it).
         // A newer sign-up supersedes the pending one, whose finish then fails; the finish
         // below also refuses a sign-up whose principal ends with more than its one credential.
+        // (PutCeremony records the new sign-up as the principal's owner: the older one's finish
+        // then fails with ceremony_unknown, on whichever node it arrives.)
         auto creds = auth.ListCredentials(existing->id);
-        std::lock_guard lock(s.browser_mu);
         if (creds && creds->empty()) {
           taken = false;
           c.principal_id = existing->id;
-          auto pending = s.pending_signups.find(existing->id);
-          if (pending != s.pending_signups.end()) {
-            s.ceremonies.erase(pending->second);
-            s.pending_signups.erase(pending);
-          }
         }
       } else if (existing.error().code != ErrorCode::kNotFound) {
         return SendError(resp, existing.error());
@@ -309,7 +386,10 @@ void AddBrowserRoutes(Service& service) {
       (*options)["user"]["name"] = shown_name;
       (*options)["user"]["displayName"] = shown_display;
     }
-    PutCeremony(s, start->ceremony_id, c);
+    if (auto put = PutCeremony(s, req, start->ceremony_id, c); !put) {
+      if (c.decoy) (void)auth.ErasePrincipal(c.principal_id);
+      return SendError(resp, put.error());
+    }
     s.metrics().Ceremony("registration", "begun", "");
     Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
   });
@@ -326,9 +406,11 @@ void AddBrowserRoutes(Service& service) {
     if (nickname->has_value() && (*nickname)->size() > 128) {
       return SendError(resp, 400, "invalid_argument", "invalid_argument: nickname too long");
     }
-    auto session = CurrentSession(s, req);
+    auto session = CurrentSession(s, req, resp);
+    if (!resp.error_code.empty()) return;
     std::string skey = session ? session->first : "";
-    auto c = TakeCeremony(s, std::string(*id), {"signup", "add"}, skey);
+    auto c = TakeCeremony(s, req, resp, std::string(*id), {"signup", "add"}, skey);
+    if (!resp.error_code.empty()) return;
     if (!c) {
       return SendError(resp, 400, "ceremony_unknown",
                        "ceremony_unknown: start the registration again");
@@ -371,7 +453,7 @@ void AddBrowserRoutes(Service& service) {
       fresh.aal = result->user_verified_at_registration ? au::Aal::kAal2 : au::Aal::kAal1;
       fresh.aal_reason = "registration";
       fresh.authenticated_at = static_cast<int64_t>(std::time(nullptr));
-      StartSession(s, resp, fresh, skey);
+      StartSession(s, req, resp, fresh, skey);
       if (resp.status != 200 && !resp.body.empty()) return;
     }
     Ok(resp, {{"credential", CredentialView(*result)}, {"user", UserView(*principal)}});
@@ -383,6 +465,7 @@ void AddBrowserRoutes(Service& service) {
     auto username = OptString(*body, "username", resp);
     if (!username) return;
     auto& auth = s.Auth(req);
+    s.SweepBrowserState(auth, s.WebStates(req), MonotonicSeconds());
     Service::PendingCeremony c;
     c.type = "login";
     Result<au::CeremonyStart> start = Fail(ErrorCode::kInternal, "");
@@ -413,8 +496,10 @@ void AddBrowserRoutes(Service& service) {
     if (!start) return SendError(resp, start.error());
     auto options = Options(start->options_json);
     if (!options) return SendError(resp, options.error());
-    if (decoy) (*options)["allowCredentials"] = DecoyAllowCredentials(s, **username);
-    PutCeremony(s, start->ceremony_id, c);
+    if (decoy) (*options)["allowCredentials"] = s.DecoyAllowCredentials(**username);
+    if (auto put = PutCeremony(s, req, start->ceremony_id, c); !put) {
+      return SendError(resp, put.error());
+    }
     s.metrics().Ceremony("login", "begun", "");
     Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
   });
@@ -427,18 +512,23 @@ void AddBrowserRoutes(Service& service) {
     auto cred = ReqObject(*body, "credential", resp);
     if (!cred) return;
     std::string account_key;
-    {
-      std::lock_guard lock(s.browser_mu);
-      auto it = s.ceremonies.find(std::string(*id));
-      if (it != s.ceremonies.end()) account_key = it->second.account_key;
+    if (!id->empty()) {
+      auto peek = s.WebStates(req).Get(kCeremonyKind, *id);
+      if (peek) {
+        if (auto pc = ParseCeremonyData(peek->data)) account_key = pc->account_key;
+      } else if (peek.error().code != ErrorCode::kNotFound) {
+        return SendError(resp, peek.error());
+      }
     }
     if (LoginBackoff(s, req, account_key, resp)) return;
-    auto c = TakeCeremony(s, std::string(*id), {"login"}, "");
+    auto c = TakeCeremony(s, req, resp, std::string(*id), {"login"}, "");
+    if (!resp.error_code.empty()) return;
     if (!c) {
       LoginOutcome(s, req, "", false);
       return SendError(resp, 400, "ceremony_unknown", "ceremony_unknown: start the login again");
     }
-    auto session = CurrentSession(s, req);
+    auto session = CurrentSession(s, req, resp);
+    if (!resp.error_code.empty()) return;
     au::Session auth_session;
     au::RequestContext ctx;
     ctx.ip = req.client_ip;
@@ -456,16 +546,19 @@ void AddBrowserRoutes(Service& service) {
     }
     LoginOutcome(s, req, c->account_key, true);
     s.metrics().Ceremony("login", "success", "");
-    StartSession(s, resp, auth_session, session ? session->first : "");
+    StartSession(s, req, resp, auth_session, session ? session->first : "");
+    if (!resp.error_code.empty()) return;
     Ok(resp, {{"user", UserView(result->principal)}, {"aal", au::AalName(auth_session.aal)}});
   });
 
   add("/api/logout", [](Service& s, HttpRequest& req, HttpResponse& resp) {
     auto body = ParseBodyObject(req, resp);
     if (!body) return;
-    if (auto session = CurrentSession(s, req)) {
-      std::lock_guard lock(s.browser_mu);
-      s.sessions.erase(session->first);
+    std::string cookie = CookieValue(req, CookieName(s));
+    if (!cookie.empty() && cookie.size() <= 128) {
+      if (auto r = s.WebStates(req).Delete(kSessionKind, cookie); !r) {
+        return SendError(resp, r.error());
+      }
     }
     SetCookie(s, resp, "", true);
     Ok(resp, Json::object());
@@ -478,8 +571,7 @@ void AddBrowserRoutes(Service& service) {
                       auto p = auth.GetPrincipal(session->second.auth.principal_id);
                       if (!p) {
                         // Erased meanwhile.
-                        std::lock_guard lock(s.browser_mu);
-                        s.sessions.erase(session->first);
+                        (void)s.WebStates(req).Delete(kSessionKind, session->first);
                         return SendError(resp, 401, "not_signed_in",
                                          "not_signed_in: sign in first");
                       }
@@ -564,7 +656,6 @@ void AddBrowserRoutes(Service& service) {
     auto& auth = s.Auth(req);
     au::Session as = session->second.auth;
     auto r = auth.Authorize(&as, *action);
-    StoreSession(s, session->first, {as, 0, 0});
     if (r) return Ok(resp, Json::object());
     if (r.error().code == ErrorCode::kStepUpRequired && as.pending_step_up) {
       return SendError(resp, 403, "step_up_required",
@@ -607,10 +698,12 @@ void AddBrowserRoutes(Service& service) {
     if (!options) return SendError(resp, options.error());
     Service::PendingCeremony c;
     c.type = "stepup";
-    c.session_key = session->first;
+    c.session_key = SessionKey(session->first);
     c.principal_id = session->second.auth.principal_id;
     c.action = std::string(*action);
-    PutCeremony(s, start->ceremony_id, c);
+    if (auto put = PutCeremony(s, req, start->ceremony_id, c); !put) {
+      return SendError(resp, put.error());
+    }
     s.metrics().Ceremony("step_up", "begun", "");
     Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
   });
@@ -626,7 +719,8 @@ void AddBrowserRoutes(Service& service) {
     if (!cred) return;
     std::string account_key = "acct-id:" + session->second.auth.principal_id;
     if (LoginBackoff(s, req, account_key, resp)) return;
-    auto c = TakeCeremony(s, std::string(*id), {"stepup"}, session->first);
+    auto c = TakeCeremony(s, req, resp, std::string(*id), {"stepup"}, session->first);
+    if (!resp.error_code.empty()) return;
     if (!c) {
       return SendError(resp, 400, "ceremony_unknown", "ceremony_unknown: start the step-up again");
     }
@@ -652,37 +746,29 @@ void AddBrowserRoutes(Service& service) {
                        "credential_not_allowed: a credential of another account");
     }
     s.metrics().Ceremony("step_up", "success", "");
-    StoreSession(s, session->first, {as, 0, 0});
+    Service::BrowserSession raised = session->second;
+    raised.auth = as;
+    raised.auth.pending_step_up.reset();
+    StoreSession(s, req, session->first, raised);
     Ok(resp, {{"aal", au::AalName(as.aal)}});
   });
 }
 
-void Service::SweepBrowserState(au::Authenticator& auth, double now) {
-  std::vector<std::string> abandoned;
+void Service::SweepBrowserState(au::Authenticator& auth, au::WebStateStore& web, double now) {
   {
     std::lock_guard lock(browser_mu);
     if (now - last_sweep < 30) return;
     last_sweep = now;
-    for (auto it = ceremonies.begin(); it != ceremonies.end();) {
-      if (it->second.expires < now) {
-        if (it->second.type == "signup") {
-          abandoned.push_back(it->second.principal_id);
-          pending_signups.erase(it->second.principal_id);
-        }
-        it = ceremonies.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = sessions.begin(); it != sessions.end();) {
-      bool dead =
-          now - it->second.last_seen > kSessionIdle || now - it->second.created > kSessionMax;
-      it = dead ? sessions.erase(it) : std::next(it);
-    }
   }
-  for (const auto& pid : abandoned) {
-    auto creds = auth.ListCredentials(pid);
-    if (creds && creds->empty()) (void)auth.ErasePrincipal(pid);
+  // Each expired entry comes back to exactly one node.
+  auto expired = web.Sweep(1000);
+  if (!expired) return;
+  for (const auto& e : *expired) {
+    if (e.kind != kCeremonyKind) continue;
+    auto c = ParseCeremonyData(e.data);
+    if (!c || c->type != "signup") continue;
+    auto creds = auth.ListCredentials(c->principal_id);
+    if (creds && creds->empty()) (void)auth.ErasePrincipal(c->principal_id);
   }
 }
 

@@ -229,20 +229,7 @@ const std::vector<V1Route>& V1Routes() {
          }
          if (!start) return SendError(resp, start.error());
          Json options = Raw(start->options_json);
-         if (decoy) {
-           std::string lower(**name);
-           for (char& ch : lower)
-             ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-           Json allow = Json::array();
-           Sha256Digest seed = Sha256({s.process_secret(), AsBytes("decoy-count"), AsBytes(lower)});
-           for (int i = 0; i < 1 + (seed[0] & 1); ++i) {
-             uint8_t idx = static_cast<uint8_t>(i);
-             Sha256Digest fake = Sha256(
-                 {s.process_secret(), AsBytes("decoy-id"), AsBytes(lower), ByteSpan(&idx, 1)});
-             allow.push_back({{"type", "public-key"}, {"id", Base64UrlEncode(fake)}});
-           }
-           options["allowCredentials"] = allow;
-         }
+         if (decoy) options["allowCredentials"] = s.DecoyAllowCredentials(**name);
          s.metrics().Ceremony("v1_login", "begun", "");
          Ok(resp, {{"ceremonyId", start->ceremony_id},
                    {"publicKey", options},

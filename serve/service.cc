@@ -1,5 +1,6 @@
 #include "serve/service.h"
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "attestation/mds_refresher.h"
 #include "attestation/metadata.h"
 #include "attestation/trust_store.h"
+#include "authenticator/web_state.h"
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/json.h"
@@ -77,6 +79,7 @@ int StatusFor(ErrorCode code) {
     case ErrorCode::kStoreIo:
     case ErrorCode::kStoreBusy:
     case ErrorCode::kStoreConflict:
+    case ErrorCode::kStoreUnavailable:  // PostgreSQL restarting or unreachable: retryable
     case ErrorCode::kServiceUnavailable:
       return 503;
     case ErrorCode::kStoreCorrupt:
@@ -141,7 +144,6 @@ std::string Service::MetadataMetricsText() const {
 
 Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size_t workers) {
   std::unique_ptr<Service> s(new Service(config));
-  KW_ASSIGN_OR_RETURN(s->process_secret_, RandomBytes(32));
   if (!config.log_file.empty()) {
     s->log_ = std::fopen(config.log_file.c_str(), "a");
     if (!s->log_) return Fail(ErrorCode::kIo, "cannot open log_file " + config.log_file);
@@ -191,13 +193,44 @@ Result<std::unique_ptr<Service>> Service::Create(const ServeConfig& config, size
   for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
     KW_ASSIGN_OR_RETURN(auto a, authenticator::Authenticator::Open(ac));
     s->auths_.push_back(std::move(a));
+    // Browser sessions and pending ceremonies: in the same store, shared by every node.
+    KW_ASSIGN_OR_RETURN(auto w, authenticator::WebStateStore::Open(ac, 2));
+    s->web_states_.push_back(std::move(w));
   }
+  KW_TRY(s->LoadDecoyKey());
   AddOperationsRoutes(*s);
   AddStaticRoutes(*s);
   AddBrowserRoutes(*s);
   if (config.conformance) AddConformanceRoutes(*s);
   AddIntegrationRoutes(*s);
   return s;
+}
+
+Result<void> Service::LoadDecoyKey() {
+  // Created by the first node that starts on the store and then read by every other one; it never
+  // expires (a changed key would change every unknown name's list at once).
+  constexpr int64_t kNever = int64_t{1} << 62;
+  KW_ASSIGN_OR_RETURN(Bytes fresh, RandomBytes(32));
+  KW_ASSIGN_OR_RETURN(
+      authenticator::WebState held,
+      web_states_.front()->PutIfAbsent("decoy_key", "v1", Base64UrlEncode(fresh), kNever));
+  KW_ASSIGN_OR_RETURN(decoy_key_, Base64UrlDecode(held.data));
+  if (decoy_key_.size() != 32) return Fail(ErrorCode::kStoreCorrupt, "decoy key is not 32 bytes");
+  return Ok();
+}
+
+Json Service::DecoyAllowCredentials(std::string_view username) const {
+  std::string lower(username);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Sha256Digest seed = Sha256({decoy_key_, AsBytes("decoy-count"), AsBytes(lower)});
+  const int n = 1 + (seed[0] & 1);
+  Json allow = Json::array();
+  for (int i = 0; i < n; ++i) {
+    const uint8_t idx = static_cast<uint8_t>(i);
+    Sha256Digest id = Sha256({decoy_key_, AsBytes("decoy-id"), AsBytes(lower), ByteSpan(&idx, 1)});
+    allow.push_back({{"type", "public-key"}, {"id", Base64UrlEncode(id)}});
+  }
+  return allow;
 }
 
 void Service::AddRoute(Route r) {

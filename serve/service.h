@@ -1,7 +1,7 @@
 // The routes of `keyward serve` and the state they share: one Authenticator per worker thread
 // (each its own SQLite connection: the store serializes verification per connection, so one
 // shared facade would verify one login at a time), browser sessions and pending ceremonies (in
-// memory), rate limits, metrics and the request log.
+// the store, shared by every node), rate limits, metrics and the request log (per process).
 //
 // Faces (docs/serve.md): the browser session API /api/* and static files (docs/serve-browser-
 // api.md), the FIDO2 conformance API (/attestation/*, /assertion/*, conformance mode only), the
@@ -9,6 +9,7 @@
 #ifndef KEYWARD_SERVE_SERVICE_H_
 #define KEYWARD_SERVE_SERVICE_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "keyward/authenticator.h"
 #include "keyward/result.h"
 #include "serve/config.h"
@@ -30,6 +32,9 @@ class TrustStore;
 class MetadataBlob;
 class MdsRefresher;
 }  // namespace keyward::attestation
+namespace keyward::authenticator {
+class WebStateStore;
+}  // namespace keyward::authenticator
 
 namespace keyward::serve {
 
@@ -64,12 +69,19 @@ class Service {
 
   // ---- shared with the route files (serve/*_api.cc) ----
   authenticator::Authenticator& Auth(const HttpRequest& req) { return *auths_[req.worker]; }
+  // The worker's connection for browser sessions and pending ceremonies
+  // (authenticator/web_state.h).
+  authenticator::WebStateStore& WebStates(const HttpRequest& req) {
+    return *web_states_[req.worker];
+  }
   Metrics& metrics() { return metrics_; }
   TokenBuckets& ip_buckets() { return ip_buckets_; }
   FailureBackoff& login_backoff() { return login_backoff_; }
   const ApiKeys* api_keys() const { return api_keys_.get(); }
-  // Secret of this process for decoys (HMAC key).
-  const std::vector<uint8_t>& process_secret() const { return process_secret_; }
+  // allowCredentials for a username that has no account: one or two credential ids derived from
+  // the decoy key and the lower-cased name, so the same name gets the same list every time, on
+  // every node, as a real account's list is.
+  Json DecoyAllowCredentials(std::string_view username) const;
 
   struct Route {
     std::string method;
@@ -79,26 +91,28 @@ class Service {
   };
   void AddRoute(Route r);
 
-  // Browser state (docs/serve-browser-api.md).
+  // Browser state (docs/serve-browser-api.md). Sessions and pending page ceremonies live in the
+  // store (WebStateStore: kinds "session" by cookie value, "ceremony" by ceremony id,
+  // "signup" by principal id), so every node on a shared store sees them and a restart keeps
+  // them; the store holds only hashes of the cookie values and ceremony ids.
   struct BrowserSession {
     authenticator::Session auth;
-    double created = 0;
-    double last_seen = 0;
+    int64_t created = 0;    // Unix seconds
+    int64_t last_seen = 0;  // Unix seconds (written back at most once a minute)
   };
   struct PendingCeremony {
     std::string type;         // "signup" | "add" | "login" | "stepup"
-    std::string session_key;  // bound session ("" for signup/login)
+    std::string session_key;  // bound session: hex SHA-256 of its cookie ("" for signup/login)
     std::string principal_id;
     std::string account_key;  // rate-limit key of the account (login with a username)
     std::string action;       // step-up action
     bool decoy = false;       // a sign-up for a taken name: verified, then refused
-    double expires = 0;
   };
   std::mutex browser_mu;
-  std::map<std::string, BrowserSession> sessions;      // key: hex SHA-256 of the cookie value
-  std::map<std::string, PendingCeremony> ceremonies;   // key: ceremonyId
-  std::map<std::string, std::string> pending_signups;  // principal_id → ceremonyId
-  void SweepBrowserState(authenticator::Authenticator& auth, double now);
+  // Deletes expired sessions and ceremonies from the store (at most every 30 s per process) and
+  // erases the principals of abandoned sign-ups.
+  void SweepBrowserState(authenticator::Authenticator& auth, authenticator::WebStateStore& web,
+                         double now);
   double last_sweep = 0;
 
   // Conformance mode: registration options the tools asked for, by ceremony id.
@@ -108,11 +122,13 @@ class Service {
  private:
   friend Result<void> LoadConformanceMetadata(Service& s);
   explicit Service(ServeConfig config);
+  Result<void> LoadDecoyKey();
   void SecurityHeaders(const HttpRequest& req, HttpResponse& resp) const;
   void Log(const HttpRequest& req, const HttpResponse& resp, double seconds);
 
   ServeConfig config_;
   std::vector<std::unique_ptr<authenticator::Authenticator>> auths_;
+  std::vector<std::unique_ptr<authenticator::WebStateStore>> web_states_;
   std::unique_ptr<attestation::TrustStore> trust_;
   std::vector<std::unique_ptr<attestation::MetadataBlob>> metadata_;
   std::shared_ptr<attestation::MdsRefresher> mds_refresher_;  // null without mds_refresh
@@ -121,7 +137,10 @@ class Service {
   Metrics metrics_;
   TokenBuckets ip_buckets_;
   FailureBackoff login_backoff_;
-  std::vector<uint8_t> process_secret_;
+  // One for every node on the store (web state "decoy_key"): a per-process key would give two
+  // nodes different lists for one unknown name, while a real account's list is the same
+  // everywhere — an account-existence oracle behind a load balancer.
+  std::vector<uint8_t> decoy_key_;
   std::function<std::map<std::string, double>()> gauges_;
   std::mutex log_mu_;
   FILE* log_ = stderr;

@@ -1,6 +1,8 @@
 // A small WebAuthn relying party built out of tree against an installed keyward: it verifies
 // the example cases (examples/cases/*.json) through the public C++ API and checks each verdict
-// against the case's "expect". Exit status 0 when every verdict is the expected one.
+// against the case's "expect". A registration case that names its attestation trust anchor
+// ("attestation_trust_anchor_der") is verified against that anchor (keyward/trust.h) and must come
+// out trusted. Exit status 0 when every verdict is the expected one.
 //
 //   rp_example ../cases/*.json
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "keyward/trust.h"
 #include "keyward/version.h"
 #include "keyward/webauthn.h"
 
@@ -55,8 +58,19 @@ std::string Verify(const nlohmann::json& c) {
       if (!at) return std::string(keyward::ErrorCodeName(at.error().code));
       exp.verify_time = *at;
     }
+    keyward::attestation::TrustAnchors anchors;
+    const bool anchored = c.contains("attestation_trust_anchor_der");
+    if (anchored) {
+      auto der = Base64UrlDecode(c.at("attestation_trust_anchor_der").get<std::string>());
+      if (!der) return "bad_case";
+      if (auto added = anchors.AddRootDer(*der); !added) {
+        return std::string(keyward::ErrorCodeName(added.error().code));
+      }
+      exp.trust = &anchors.store();
+    }
     auto reg = wa::VerifyRegistrationResponseJson(response, exp);
     if (!reg) return std::string(keyward::ErrorCodeName(reg.error().code));
+    if (anchored && reg->trust.status != wa::TrustStatus::kTrusted) return "not_trusted";
     std::cout << "  fmt " << reg->fmt << ", attestation "
               << wa::AttestationTypeName(reg->attestation_type) << ", trust "
               << wa::TrustStatusName(reg->trust.status) << ", aaguid "

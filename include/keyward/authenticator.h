@@ -368,7 +368,7 @@ class Authenticator {
   // serial served, attempts, failures, last error code); "" without mds_background_refresh.
   std::string MetadataMetrics() const;
 
-  struct Impl;
+  struct KEYWARD_HIDDEN Impl;  // not API: see KEYWARD_HIDDEN
 
  private:
   explicit Authenticator(std::unique_ptr<Impl> impl);

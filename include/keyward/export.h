@@ -13,10 +13,14 @@
 #define KEYWARD_EXPORT __attribute__((visibility("default")))
 #define KEYWARD_API_BEGIN _Pragma("GCC visibility push(default)")
 #define KEYWARD_API_END _Pragma("GCC visibility pop")
+// A type declared inside a public class that is not API (a pimpl's Impl): its members stay in the
+// library. Used on the header's declaration AND the definition, so the two agree.
+#define KEYWARD_HIDDEN __attribute__((visibility("hidden")))
 #else
 #define KEYWARD_EXPORT
 #define KEYWARD_API_BEGIN
 #define KEYWARD_API_END
+#define KEYWARD_HIDDEN
 #endif
 
 #endif  // KEYWARD_EXPORT_H_

@@ -44,6 +44,7 @@ struct RevocationEvidence {
   std::string ocsp_url;
   int64_t ocsp_this_update = 0;
   int64_t ocsp_next_update = 0;  // 0 when the response had none
+  bool ocsp_cached = false;      // the responder was unavailable: a cached good answer decided
   std::string soft_fail_reason;  // an ErrorCodeName when status is soft_fail
 };
 
@@ -85,6 +86,10 @@ struct CardLoginOptions {
   std::string ocsp_url;
   OcspFailurePolicy ocsp_failure = OcspFailurePolicy::kHardFail;
   int ocsp_timeout_seconds = 5;
+  // A directory (root-owned, not writable by others) keeping good OCSP answers: while the
+  // responder is unavailable a cached good answer within its validity (never past nextUpdate)
+  // decides. Empty: no cache.
+  std::string ocsp_cache_dir;
   // Accepted EKUs (any one suffices). Default: Smart Card Logon or clientAuth.
   std::vector<std::string> accepted_ekus = {kSmartCardLogonOid, kClientAuthOid};
   std::string rules_file;  // empty: map by UPN, then e-mail

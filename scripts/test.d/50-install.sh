@@ -112,6 +112,9 @@ else
   pkg_debs=("$pkg_dir"/deb/*.deb)
   if [ -e "${pkg_debs[0]}" ]; then
     ls -l "${pkg_debs[@]}"
+    # Debian's policy checker over the runtime, -dev and CLI packages: no error-level tag.
+    pkg_check "lintian: no errors" bash -c "lintian --fail-on error \
+      \$(ls '$pkg_dir'/deb/*.deb | grep -v -- '-dbgsym_')"
     pkg_names=$(for d in "${pkg_debs[@]}"; do dpkg-deb -f "$d" Package; done | sort -u | xargs)
     # Only purge afterwards what this stage installed.
     pkg_preinstalled=""

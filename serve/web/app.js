@@ -86,6 +86,10 @@ function credentialToJSON(cred) {
 function ceremonyMessage(err, op) {
   switch (err && err.name) {
     case 'NotAllowedError':
+      // A step-up asks for user verification: a key without a PIN or biometrics cannot answer.
+      if (op === 'stepup') {
+        return 'Your security key did not confirm. This action needs a key that verifies you (PIN or biometrics); a key without them cannot. Nothing was changed.';
+      }
       return 'The passkey request was cancelled or timed out. Nothing was changed — try again when you are ready.';
     case 'InvalidStateError':
       return op === 'create'
@@ -582,7 +586,7 @@ function showStepUp(action, body) {
   if (kinds.length) {
     why += ` Confirm with ${kinds.join(' or ')} registered to your account.`;
   } else {
-    why += ' None of your authenticators reaches that level: add a security key first.';
+    why += ' None of your authenticators reaches that level: it takes a security key or smart card whose hardware this site can verify. Add one first.';
   }
   $('stepup-why').textContent = why;
   $('stepup-button').hidden = kinds.length === 0;
@@ -608,10 +612,12 @@ async function onStepUp() {
       await handleUnknownCredential(e, begin.publicKey, credential.id);
       throw e;
     }
-    await loadMe();
+    const me = await loadMe();
     await runAction(action);
+    const level = me && me.aal ? me.aal.toUpperCase() : 'the required level';
+    setStatus('done', `Confirmed with your security key: this session is now at ${level}. Action "${action}" done.`);
   } catch (e) {
-    reportError(e, 'get');
+    reportError(e, 'stepup');
   } finally {
     setBusy(false);
   }

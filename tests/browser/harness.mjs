@@ -16,10 +16,12 @@ export const BASE_FLAGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-export async function launch({ port, hosts, spki }) {
+// `hosts` map to `port`; `others` ([[host, port], ...]) to servers of their own.
+export async function launch({ port, hosts, spki, others = [] }) {
   const args = [...BASE_FLAGS];
   if (port && hosts && hosts.length) {
     const rules = hosts.map((h) => `MAP ${h}:443 127.0.0.1:${port}`);
+    for (const [h, p] of others) if (p) rules.push(`MAP ${h}:443 127.0.0.1:${p}`);
     rules.push('EXCLUDE localhost');
     args.push(`--host-resolver-rules=${rules.join(', ')}`);
   }

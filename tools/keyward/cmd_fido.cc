@@ -235,7 +235,7 @@ Command MakeFido(CLI::App& root) {
   auto c = std::make_shared<Common>();
   struct Args {
     std::string rp, user, alg = "es256", origin, cred_id, rp_filter;
-    std::string pam_user, pam_file;  // enroll --pam USER [--pam-file PATH]
+    std::string pam_user, pam_file, pam_db;  // enroll --pam USER [--pam-file PATH | --db URL]
     bool rk = false, uv = false, hmac_secret = false, yes = false;
     int cred_protect = 0;
     size_t min_pin_length = 0;
@@ -260,6 +260,9 @@ Command MakeFido(CLI::App& root) {
                      "origin pam://HOST, stored in the user's file (see docs/pam.md)");
   enroll->add_option("--pam-file", a->pam_file,
                      "with --pam: the credential file (default ~USER/.config/keyward/pam_fido)");
+  enroll->add_option("--db", a->pam_db,
+                     "with --pam: store the credential in this keyward store instead (sqlite:PATH "
+                     "or postgresql://...; pam.conf fido_store)");
 #endif
   enroll->add_option("--origin", a->origin, "origin for clientDataJSON (default https://RP)");
   enroll->add_option("--alg", a->alg, "es256 or eddsa")->check(CLI::IsMember({"es256", "eddsa"}));
@@ -323,8 +326,12 @@ Command MakeFido(CLI::App& root) {
                                 "with --pam the user is the account and rp/origin are pam://HOST"});
       }
       a->origin = a->rp;
-    } else if (enroll->parsed() && !a->pam_file.empty()) {
-      return Report(*c, Error{ErrorCode::kInvalidArgument, 0, "--pam-file needs --pam"});
+    } else if (enroll->parsed() && (!a->pam_file.empty() || !a->pam_db.empty())) {
+      return Report(*c, Error{ErrorCode::kInvalidArgument, 0, "--pam-file and --db need --pam"});
+    }
+    if (enroll->parsed() && !a->pam_file.empty() && !a->pam_db.empty()) {
+      return Report(
+          *c, Error{ErrorCode::kInvalidArgument, 0, "--pam-file and --db exclude each other"});
     }
 #endif
     if (reset->parsed() && !a->yes) {
@@ -399,16 +406,18 @@ Command MakeFido(CLI::App& root) {
       if (att) j["attestation_object"] = Base64UrlEncode(*att);
 #ifdef KEYWARD_HAVE_PAM
       if (!a->pam_user.empty()) {
-        auto saved = pam::SavePamEnrollment(a->pam_user, a->rp, a->pam_file, *cred, client_data,
-                                            *challenge, a->uv);
+        auto saved = pam::SavePamEnrollment(a->pam_user, a->rp, a->pam_file, a->pam_db, *cred,
+                                            client_data, *challenge, a->uv);
         if (!saved) return Report(*c, saved.error());
         j["pam"] = {{"user", saved->user},
                     {"file", saved->file},
+                    {"store", saved->store},
                     {"rp_id", saved->rp_id},
                     {"credentials_in_file", saved->credentials_in_file}};
         return Done(*c, j,
                     "security key enrolled for local login of " + saved->user + " (" +
-                        saved->rp_id + ") in " + saved->file);
+                        saved->rp_id + ") in " +
+                        (saved->store.empty() ? saved->file : saved->store));
       }
 #endif
       return Done(

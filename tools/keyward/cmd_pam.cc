@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "keyward/authenticator.h"
 #include "pam/pam_config.h"
 #include "tools/keyward/command.h"
 
@@ -81,6 +82,7 @@ json Explain(const pam::ServicePolicy& p, std::vector<std::string>& requires_tex
                    {"ocsp", p.card_ocsp},
                    {"ocsp_failure", std::string(pam::OcspFailureName(p.card_ocsp_failure))},
                    {"ocsp_timeout", p.card_ocsp_timeout},
+                   {"ocsp_cache", p.card_ocsp_cache},
                    {"eku", ekus},
                    {"rules", p.card_rules.empty() ? "(UPN, then e-mail)" : p.card_rules},
                    {"wait", p.card_wait},
@@ -92,6 +94,7 @@ json Explain(const pam::ServicePolicy& p, std::vector<std::string>& requires_tex
         revocation +=
             std::string(revocation.empty() ? "" : " and ") + "OCSP with nonce (" +
             (p.card_ocsp == "aia" ? "the certificate's AIA" : p.card_ocsp) + "; responder down: " +
+            (p.card_ocsp_cache.empty() ? "" : "a cached good answer within its validity, else ") +
             (p.card_ocsp_failure == pam::OcspFailure::kHard   ? "login fails"
              : p.card_ocsp_failure == pam::OcspFailure::kSoft ? "login proceeds (soft-fail)"
                                                               : "the cached CRLs decide") +
@@ -120,13 +123,21 @@ json Explain(const pam::ServicePolicy& p, std::vector<std::string>& requires_tex
                    {"timeout", p.fido_timeout},
                    {"wait", p.fido_wait},
                    {"cue", p.fido_cue}};
+      if (!p.fido_store.empty()) {
+        auto url = authenticator::ParseStoreUrl(p.fido_store);
+        j["fido"]["credentials"] = nullptr;
+        j["fido"]["store"] = url ? url->Redacted() : p.fido_store;
+      }
       std::string verification = p.fido_verification == pam::FidoVerification::kPresence ? "a touch"
                                  : p.fido_verification == pam::FidoVerification::kPin
                                      ? "a touch and the key's PIN (through the PAM conversation)"
                                      : "a touch and the key's built-in user verification";
-      requires_text.push_back("fido: a security key enrolled for " + origin + " in " +
-                              p.fido_credentials + " (mode 0600, owned by the user or root), " +
-                              verification + " within " + std::to_string(p.fido_timeout) +
+      std::string where = p.fido_store.empty()
+                              ? p.fido_credentials + " (mode 0600, owned by the user or root)"
+                              : "the keyward store " + j["fido"]["store"].get<std::string>() +
+                                    " (principal named like the account)";
+      requires_text.push_back("fido: a security key enrolled for " + origin + " in " + where +
+                              ", " + verification + " within " + std::to_string(p.fido_timeout) +
                               " s; its sign counter must grow");
     }
   }

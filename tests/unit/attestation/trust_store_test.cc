@@ -222,5 +222,115 @@ TEST_F(TrustStoreTest, CompoundTrustedWhenOneInnerIsTrusted) {
   EXPECT_EQ(v.inner_fmt, "tpm");
 }
 
+// A batch certificate its authenticator signs anew for every credential (Chromium's virtual
+// authenticators): the anchor is the (subject, key) pair, not the bytes (trust_store.cc).
+class SelfSignedBatchTest : public TrustStoreTest {
+ protected:
+  Certificate Batch(long serial, int64_t not_after, EVP_PKEY* signer = nullptr,  // NOLINT
+                    std::vector<std::pair<std::string, std::string>> subject = {}) {
+    CertSpec spec;
+    spec.subject = subject.empty() ? kSubject : subject;
+    spec.serial = serial;
+    spec.not_after = not_after;
+    return MakeCert(spec, batch_key_.get(), signer ? signer : batch_key_.get(), nullptr);
+  }
+  StatementResult Statement(const Certificate& leaf) {
+    StatementResult s;
+    s.type = AttestationType::kBasic;
+    s.trust_path = {leaf};
+    return s;
+  }
+  const std::vector<std::pair<std::string, std::string>> kSubject = {
+      {"C", "US"}, {"O", "Vendor"}, {"OU", "Authenticator Attestation"}, {"CN", "Batch"}};
+  EvpPkeyPtr batch_key_ = GenerateEc();
+};
+
+TEST_F(SelfSignedBatchTest, ResignedCopyIsTrustedThroughSubjectAndKey) {
+  TrustStore store;
+  store.AddRoot(Batch(1, kNow + 30 * 86400));
+  Certificate leaf = Batch(2, kNow + 3650 * 86400);  // other bytes: serial, notAfter, signature
+  TrustVerdict v = EvaluateTrust(Statement(leaf), "packed", TestAaguid(), &store, kNow);
+  ASSERT_EQ(v.status, TrustStatus::kTrusted) << (v.error ? v.error->ToString() : "");
+  EXPECT_NE(v.anchor.find("CN=Batch"), std::string::npos);
+  ASSERT_EQ(v.path.size(), 2u);
+  EXPECT_EQ(v.path[0].get(), leaf.get());
+  // The exact copy stays trusted as before.
+  Certificate exact = Batch(3, kNow + 86400);
+  TrustStore exact_store;
+  exact_store.AddRoot(exact);
+  EXPECT_EQ(EvaluateTrust(Statement(exact), "packed", TestAaguid(), &exact_store, kNow).status,
+            TrustStatus::kTrusted);
+}
+
+TEST_F(SelfSignedBatchTest, CaAnchorWithTheSameSubjectAndKeyServesToo) {
+  CertSpec ca;
+  ca.subject = kSubject;
+  ca.ca = true;
+  ca.not_after = kNow + 86400;
+  TrustStore store;
+  store.AddRoot(MakeCert(ca, batch_key_.get(), batch_key_.get(), nullptr));
+  EXPECT_EQ(
+      EvaluateTrust(Statement(Batch(9, kNow + 86400)), "packed", TestAaguid(), &store, kNow).status,
+      TrustStatus::kTrusted);
+}
+
+TEST_F(SelfSignedBatchTest, OtherKeyOrOtherSubjectIsUntrusted) {
+  TrustStore store;
+  store.AddRoot(Batch(1, kNow + 86400));
+  // Same subject, another key (a key substitution): untrusted.
+  EvpPkeyPtr other = GenerateEc();
+  CertSpec spec;
+  spec.subject = kSubject;
+  Certificate mimic = MakeCert(spec, other.get(), other.get(), nullptr);
+  TrustVerdict v = EvaluateTrust(Statement(mimic), "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateUntrusted);
+  // Same key, another subject: untrusted.
+  Certificate renamed = Batch(2, kNow + 86400, nullptr, {{"CN", "Another Batch"}});
+  v = EvaluateTrust(Statement(renamed), "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateUntrusted);
+}
+
+TEST_F(SelfSignedBatchTest, SelfIssuedButSignedByAnotherKeyIsUntrusted) {
+  TrustStore store;
+  store.AddRoot(Batch(1, kNow + 86400));
+  // The anchor's subject and key, but the signature is someone else's.
+  EvpPkeyPtr forger = GenerateEc();
+  Certificate forged = Batch(2, kNow + 86400, forger.get());
+  TrustVerdict v = EvaluateTrust(Statement(forged), "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateUntrusted);
+}
+
+TEST_F(SelfSignedBatchTest, ValidityOfLeafAndAnchorAtVerifyTime) {
+  TrustStore store;
+  store.AddRoot(Batch(1, kNow + 30 * 86400));
+  // The leaf expired.
+  TrustVerdict v =
+      EvaluateTrust(Statement(Batch(2, kNow - 3600)), "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateExpired);
+  // The anchor expired while the re-signed leaf claims a longer life.
+  v = EvaluateTrust(Statement(Batch(3, kNow + 3650 * 86400)), "packed", TestAaguid(), &store,
+                    kNow + 60 * 86400);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateExpired);
+}
+
+TEST_F(SelfSignedBatchTest, CrlOfTheAnchorRevokesTheLeaf) {
+  Certificate anchor = Batch(1, kNow + 86400);
+  TrustStore store;
+  store.AddRoot(anchor);
+  store.AddCrl(MakeCrl(anchor, batch_key_.get(), {42}));
+  TrustVerdict v =
+      EvaluateTrust(Statement(Batch(42, kNow + 86400)), "packed", TestAaguid(), &store, kNow);
+  EXPECT_EQ(v.status, TrustStatus::kUntrusted);
+  EXPECT_EQ(v.error->code, ErrorCode::kCertificateRevoked);
+  EXPECT_EQ(EvaluateTrust(Statement(Batch(43, kNow + 86400)), "packed", TestAaguid(), &store, kNow)
+                .status,
+            TrustStatus::kTrusted);
+}
+
 }  // namespace
 }  // namespace keyward::attestation::testing

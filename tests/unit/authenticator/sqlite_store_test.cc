@@ -648,7 +648,8 @@ TEST_F(StoreTest, MigrationFromSchemaOneKeepsCredentials) {
   store_.reset();
   RawExec(path_,
           "ALTER TABLE credentials DROP COLUMN cert_intermediates;"
-          "DELETE FROM schema_version WHERE version=2;");
+          "DROP TABLE web_state;"
+          "DELETE FROM schema_version WHERE version>=2;");
   auto s = SqliteStore::Open(path_);
   ASSERT_TRUE(s) << s.error().ToString();
   auto back = (*s)->GetCredential(c.id);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "authenticator/audit_chain.h"
@@ -21,6 +22,7 @@
 #include "authenticator/pg_store.h"
 #include "authenticator/sqlite_store.h"
 #include "authenticator/store_url.h"
+#include "authenticator/web_state.h"
 #include "tests/unit/authenticator/test_util.h"
 
 namespace keyward::authenticator {
@@ -585,6 +587,209 @@ TYPED_TEST(StoreConformance, ChallengeIssuedByOneSpentByAnother) {
   Reap(pids, &wins, &losses);
   EXPECT_EQ(wins, 1);
   EXPECT_EQ(losses, 2);
+}
+
+// Web state (browser sessions, pending ceremonies of a web front end): put/replace, expiry,
+// take once, delete, sweep, and the 32-byte key.
+TYPED_TEST(StoreConformance, WebStateRoundTripExpiryAndSweep) {
+  auto& s = *this->store_;
+  WebStateEntry e{Bytes(32, 0x11), "session", R"({"principalId":"p_1"})", 2000};
+  ASSERT_TRUE(s.PutWebState(e));
+  auto got = s.GetWebState(e.key, 1000);
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_EQ(got->kind, "session");
+  EXPECT_EQ(got->data, e.data);
+  EXPECT_EQ(got->expires_at, 2000);
+  EXPECT_EQ(got->key, e.key);
+  // Replaced in place.
+  e.data = R"({"principalId":"p_2"})";
+  e.expires_at = 3000;
+  ASSERT_TRUE(s.PutWebState(e));
+  got = s.GetWebState(e.key, 2500);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, e.data);
+  // Expired: invisible to get and take.
+  EXPECT_EQ(s.GetWebState(e.key, 3000).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s.TakeWebState(e.key, 3000).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s.GetWebState(Bytes(32, 0x99), 0).error().code, ErrorCode::kNotFound);
+  // Take: once.
+  WebStateEntry c{Bytes(32, 0x22), "ceremony", R"({"type":"login"})", 5000};
+  ASSERT_TRUE(s.PutWebState(c));
+  auto taken = s.TakeWebState(c.key, 1000);
+  ASSERT_TRUE(taken) << taken.error().ToString();
+  EXPECT_EQ(taken->kind, "ceremony");
+  EXPECT_EQ(taken->data, c.data);
+  EXPECT_EQ(s.TakeWebState(c.key, 1000).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s.GetWebState(c.key, 1000).error().code, ErrorCode::kNotFound);
+  // Delete (also of nothing).
+  ASSERT_TRUE(s.PutWebState(c));
+  ASSERT_TRUE(s.DeleteWebState(c.key));
+  ASSERT_TRUE(s.DeleteWebState(c.key));
+  EXPECT_EQ(s.GetWebState(c.key, 1000).error().code, ErrorCode::kNotFound);
+  // Sweep: returns and deletes the expired ones only, up to the limit.
+  for (uint8_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(s.PutWebState({Bytes(32, static_cast<uint8_t>(0x40 + i)), "ceremony",
+                               "{\"n\":" + std::to_string(i) + "}", 100 + i}));
+  }
+  ASSERT_TRUE(s.PutWebState({Bytes(32, 0x50), "session", "{}", 10000}));
+  auto swept = s.SweepWebState(200, 3);
+  ASSERT_TRUE(swept) << swept.error().ToString();
+  EXPECT_EQ(swept->size(), 3u);
+  for (const auto& w : *swept) {
+    EXPECT_EQ(w.kind, "ceremony");
+    EXPECT_EQ(w.key.size(), 32u);
+    EXPECT_LE(w.expires_at, 200);
+  }
+  swept = s.SweepWebState(200, 100);
+  ASSERT_TRUE(swept);
+  EXPECT_EQ(swept->size(), 2u);  // the other two expired ceremonies
+  EXPECT_TRUE(s.GetWebState(Bytes(32, 0x50), 200));
+  EXPECT_TRUE(s.GetWebState(Bytes(32, 0x11), 200));
+  // A key that is not 32 bytes is refused.
+  EXPECT_EQ(s.PutWebState({Bytes(31, 1), "session", "{}", 10}).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.GetWebState(Bytes(33, 1), 0).error().code, ErrorCode::kInvalidArgument);
+}
+
+// The wrapper keyward serve uses: keys are hashes (kind-separated), inputs are bounded, expiry is
+// on its clock.
+TYPED_TEST(StoreConformance, WebStateStoreHashesTokensAndRefusesBadInput) {
+  int64_t now = 1000;
+  WebStateStore web(this->Open(), [&now] { return now; });
+  ASSERT_TRUE(web.Put("session", "cookie-value-1", R"({"a":1})", 1100));
+  auto got = web.Get("session", "cookie-value-1");
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_EQ(got->data, R"({"a":1})");
+  // Another kind with the same token is another record.
+  EXPECT_EQ(web.Get("ceremony", "cookie-value-1").error().code, ErrorCode::kNotFound);
+  auto key = WebStateStore::Key("session", "cookie-value-1");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->size(), 32u);
+  EXPECT_NE(*key, *WebStateStore::Key("ceremony", "cookie-value-1"));
+  // Stored under the hash: the raw store finds it by the key, and the token is not in the row.
+  auto raw = this->store_->GetWebState(*key, now);
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->data.find("cookie-value-1"), std::string::npos);
+  // Expiry on the wrapper's clock.
+  now = 1100;
+  EXPECT_EQ(web.Get("session", "cookie-value-1").error().code, ErrorCode::kNotFound);
+  auto swept = web.Sweep(10);
+  ASSERT_TRUE(swept);
+  ASSERT_EQ(swept->size(), 1u);
+  EXPECT_EQ((*swept)[0].kind, "session");
+  // Take once.
+  ASSERT_TRUE(web.Put("ceremony", "c1", "{}", 2000));
+  EXPECT_TRUE(web.Take("ceremony", "c1"));
+  EXPECT_EQ(web.Take("ceremony", "c1").error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(web.Delete("ceremony", "c1"));
+  // Bad input.
+  EXPECT_EQ(web.Put("", "t", "{}", 2000).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(web.Put("Session", "t", "{}", 2000).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(web.Put(std::string(33, 'a'), "t", "{}", 2000).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(web.Put("session", "", "{}", 2000).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(web.Get("session", std::string(513, 't')).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(web.Put("session", "t", std::string(65537, 'x'), 2000).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+// A ceremony taken by several processes at once (several nodes): exactly one gets it.
+TYPED_TEST(StoreConformance, WebStateTakenOnceAcrossProcesses) {
+  for (int round = 0; round < 5; ++round) {
+    Bytes key(32, static_cast<uint8_t>(0x60 + round));
+    ASSERT_TRUE(this->store_->PutWebState({key, "ceremony", "{}", 5000}));
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    pid_t pids[3];
+    for (pid_t& pid : pids) {
+      pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        close(gate[1]);
+        auto s = this->OpenInChild();
+        char b;
+        (void)!read(gate[0], &b, 1);
+        auto t = s->TakeWebState(key, 1000);
+        _exit(t ? 0 : (t.error().code == ErrorCode::kNotFound ? 1 : 2));
+      }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    int wins = 0, losses = 0;
+    Reap(pids, &wins, &losses);
+    EXPECT_EQ(wins, 1);
+    EXPECT_EQ(losses, 2);
+  }
+}
+
+// Put-if-absent (a value every node must agree on, e.g. keyward serve's decoy key): the first live
+// entry stays, an expired one is replaced, an entry expired on arrival is refused.
+TYPED_TEST(StoreConformance, WebStatePutIfAbsentKeepsTheLiveHolder) {
+  auto& s = *this->store_;
+  const Bytes key(32, 0x70);
+  auto first = s.PutWebStateIfAbsent({key, "secret", "one", 2000}, 1000);
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(first->data, "one");
+  EXPECT_EQ(first->expires_at, 2000);
+  auto second = s.PutWebStateIfAbsent({key, "secret", "two", 9000}, 1500);
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_EQ(second->data, "one");
+  EXPECT_EQ(second->expires_at, 2000);
+  EXPECT_EQ(s.GetWebState(key, 1500)->data, "one");
+  // Past the holder's expiry the new value takes the key.
+  auto third = s.PutWebStateIfAbsent({key, "secret", "three", 9000}, 2000);
+  ASSERT_TRUE(third) << third.error().ToString();
+  EXPECT_EQ(third->data, "three");
+  EXPECT_EQ(s.GetWebState(key, 2500)->data, "three");
+  EXPECT_EQ(s.PutWebStateIfAbsent({Bytes(32, 0x71), "secret", "x", 100}, 100).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.GetWebState(Bytes(32, 0x71), 0).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(s.PutWebStateIfAbsent({Bytes(5, 1), "secret", "x", 100}, 0).error().code,
+            ErrorCode::kInvalidArgument);
+  // The wrapper: same contract on (kind, token).
+  int64_t now = 1000;
+  WebStateStore web(this->Open(), [&now] { return now; });
+  auto w1 = web.PutIfAbsent("decoy_key", "v1", "k1", 5000);
+  ASSERT_TRUE(w1) << w1.error().ToString();
+  EXPECT_EQ(web.PutIfAbsent("decoy_key", "v1", "k2", 5000)->data, "k1");
+  EXPECT_EQ(web.PutIfAbsent("decoy_key", "v1", std::string(65537, 'x'), 5000).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+// Several processes (nodes) creating one value at once all end up with the same one.
+TYPED_TEST(StoreConformance, WebStatePutIfAbsentAgreesAcrossProcesses) {
+  for (int round = 0; round < 5; ++round) {
+    const Bytes key(32, static_cast<uint8_t>(0x80 + round));
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    pid_t pids[3];
+    for (int i = 0; i < 3; ++i) {
+      pids[i] = fork();
+      ASSERT_GE(pids[i], 0);
+      if (pids[i] == 0) {
+        close(gate[1]);
+        auto s = this->OpenInChild();
+        char b;
+        (void)!read(gate[0], &b, 1);
+        auto held = s->PutWebStateIfAbsent({key, "secret", std::string(1, 'a' + i), 5000}, 1000);
+        _exit(held && held->data.size() == 1 ? 10 + (held->data[0] - 'a') : 2);
+      }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    std::set<int> holders;
+    for (pid_t pid : pids) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(WIFEXITED(status));
+      holders.insert(WEXITSTATUS(status));
+    }
+    ASSERT_EQ(holders.size(), 1u) << "round " << round;
+    const int winner = *holders.begin();
+    ASSERT_GE(winner, 10);
+    ASSERT_LE(winner, 12);
+    EXPECT_EQ(this->store_->GetWebState(key, 1000)->data, std::string(1, 'a' + (winner - 10)));
+  }
 }
 
 // kill -9 of a writer mid-burst: every reported commit is there and intact, nothing torn, the

@@ -18,11 +18,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 
 #include "pam/authenticate.h"
 #include "pam/bounded_call.h"
 #include "pam/fido_credentials.h"
 #include "pam/module_args.h"
+#include "pam/owned_file.h"
+#include "pkcs11/ocsp_cache.h"
 
 namespace keyward::pam {
 namespace {
@@ -144,6 +147,11 @@ TEST(PamConfigTest, ResolveEnforcesInvariants) {
       {"[default]\nmethods = fido\nfido_credentials = relative/path\n", "x"},
       {"[default]\nmethods = fido\nfido_credentials = /x/%d\n", "x"},
       {"[default]\nmethods = fido\nfido_origin = https://host\n", "x"},
+      {"[default]\nmethods = fido\nfido_store = mysql://db/x\n", "x"},
+      {"[default]\nmethods = fido\nfido_store = sqlite:relative.db\n", "x"},
+      {"[default]\nmethods = fido\nfido_store = /s.db\nfido_credentials = /f\n", "x"},
+      {"[default]\nmethods = card\ncard_ca = /ca\ncard_ocsp_cache = /var/cache/k\n", "x"},
+      {"[default]\nmethods = card\ncard_ca = /ca\ncard_ocsp = aia\ncard_ocsp_cache = rel\n", "x"},
   };
   for (const auto& c : cases) {
     auto cfg = PamConfig::Parse(c.text);
@@ -152,6 +160,100 @@ TEST(PamConfigTest, ResolveEnforcesInvariants) {
     ASSERT_FALSE(p) << c.text;
     EXPECT_EQ(p.error().code, ErrorCode::kConfigInvalid) << c.text;
   }
+}
+
+TEST(PamConfigTest, StoreAndOcspCacheKeys) {
+  auto cfg = PamConfig::Parse(
+      "[default]\nmethods = card fido\ncard_ca = /ca\ncard_ocsp = aia\n"
+      "card_ocsp_cache = /var/cache/keyward/ocsp\nfido_store = sqlite:/var/lib/keyward/pam.db\n");
+  ASSERT_TRUE(cfg) << cfg.error().ToString();
+  auto p = cfg->Resolve("login");
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->card_ocsp_cache, "/var/cache/keyward/ocsp");
+  EXPECT_EQ(p->fido_store, "sqlite:/var/lib/keyward/pam.db");
+  auto pg = PamConfig::Parse("[default]\nmethods = fido\nfido_store = postgresql:///k?host=/run\n");
+  ASSERT_TRUE(pg);
+  EXPECT_TRUE(pg->Resolve("login"));
+}
+
+// The one bounded, owner-checked read behind pam.conf and the credential files.
+TEST(OwnedFileTest, EveryRefusalHasItsKind) {
+  char dir[] = "/tmp/kw-owned-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string d = dir, f = d + "/f";
+  std::ofstream(f) << "hello";
+  chmod(f.c_str(), 0600);
+  using Kind = OwnedFileFailure::Kind;
+  auto kind = [](const std::variant<std::string, OwnedFileFailure>& r) {
+    return std::get<OwnedFileFailure>(r).kind;
+  };
+  OwnedFileRules rules;
+  rules.owners = {geteuid()};
+  rules.forbidden_mode = 077;
+  rules.max_size = 16;
+  auto ok = ReadOwnedFile(f, rules);
+  ASSERT_TRUE(std::holds_alternative<std::string>(ok));
+  EXPECT_EQ(std::get<std::string>(ok), "hello");
+  EXPECT_EQ(kind(ReadOwnedFile(d + "/none", rules)), Kind::kMissing);
+  ASSERT_EQ(symlink(f.c_str(), (d + "/l").c_str()), 0);
+  EXPECT_EQ(kind(ReadOwnedFile(d + "/l", rules)), Kind::kSymlink);
+  ASSERT_EQ(mkfifo((d + "/fifo").c_str(), 0600), 0);
+  EXPECT_EQ(kind(ReadOwnedFile(d + "/fifo", rules)), Kind::kNotRegular);  // and never blocks
+  EXPECT_EQ(kind(ReadOwnedFile(d, rules)), Kind::kNotRegular);
+  chmod(f.c_str(), 0640);
+  EXPECT_EQ(kind(ReadOwnedFile(f, rules)), Kind::kBadMode);
+  chmod(f.c_str(), 0600);
+  OwnedFileRules other = rules;
+  other.owners = {geteuid() + 1};
+  EXPECT_EQ(kind(ReadOwnedFile(f, other)), Kind::kBadOwner);
+  std::ofstream(f, std::ios::app) << std::string(20, 'x');
+  EXPECT_EQ(kind(ReadOwnedFile(f, rules)), Kind::kTooLarge);
+  std::filesystem::remove_all(d);
+}
+
+// The on-disk OCSP answer cache behind card_ocsp_cache (pkcs11/ocsp_cache.h): only a fit
+// directory is used, entries are bounded in size and number. (What is cached and when it is
+// reused: pam_piv_e2e_test against `openssl ocsp`.)
+TEST(OcspCacheTest, DirectoryRulesAndBounds) {
+  char dir[] = "/tmp/kw-ocspcache-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string base = dir, cache = base + "/cache";
+  const std::string key(64, 'a');
+  const Bytes der = {0x30, 0x03, 0x0a, 0x01, 0x00};
+  EXPECT_FALSE(pkcs11::OcspCacheGet(cache, key));
+  pkcs11::OcspCachePut(cache, key, der);  // creates the directory, mode 0700
+  struct stat st {};
+  ASSERT_EQ(stat(cache.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto got = pkcs11::OcspCacheGet(cache, key);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, der);
+  EXPECT_FALSE(pkcs11::OcspCacheGet(cache, "../etc/passwd"));  // keys are 64 hex digits
+  EXPECT_FALSE(pkcs11::OcspCacheGet("relative/dir", key));
+  // A directory others may write to is not used at all.
+  chmod(cache.c_str(), 0777);
+  EXPECT_FALSE(pkcs11::OcspCacheGet(cache, key));
+  pkcs11::OcspCachePut(cache, std::string(64, 'b'), der);
+  EXPECT_FALSE(std::filesystem::exists(cache + "/" + std::string(64, 'b')));
+  chmod(cache.c_str(), 0700);
+  // Nor is one reached through a symbolic link.
+  ASSERT_EQ(symlink(cache.c_str(), (base + "/link").c_str()), 0);
+  EXPECT_FALSE(pkcs11::OcspCacheGet(base + "/link", key));
+  // Oversized answers are not stored; removal works.
+  pkcs11::OcspCachePut(cache, std::string(64, 'c'), Bytes(pkcs11::kOcspCacheMaxResponse + 1, 0x30));
+  EXPECT_FALSE(pkcs11::OcspCacheGet(cache, std::string(64, 'c')));
+  pkcs11::OcspCacheRemove(cache, key);
+  EXPECT_FALSE(pkcs11::OcspCacheGet(cache, key));
+  // At most kOcspCacheMaxEntries files.
+  for (size_t i = 0; i < pkcs11::kOcspCacheMaxEntries + 5; ++i) {
+    char k[65];
+    std::snprintf(k, sizeof(k), "%064zx", i);
+    pkcs11::OcspCachePut(cache, k, der);
+  }
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache)) n += e.is_regular_file();
+  EXPECT_EQ(n, pkcs11::kOcspCacheMaxEntries);
+  std::filesystem::remove_all(base);
 }
 
 TEST(PamConfigTest, LoadChecksOwnerAndMode) {
@@ -203,9 +305,17 @@ TEST(ModuleArgsTest, KnownArgumentsOnly) {
     ASSERT_FALSE(r) << args[0];
     EXPECT_EQ(r.error().code, ErrorCode::kPamModuleArgumentInvalid);
   }
-  auto hooks = ParseModuleArgs({"test_log=/tmp/log", "test_fido_device=soft:/k"}, true);
+  auto hooks = ParseModuleArgs(
+      {"test_log=/tmp/log", "test_fido_device=soft:/k", "test_clock_offset=172800"}, true);
   ASSERT_TRUE(hooks);
   EXPECT_EQ(hooks->test_log, "/tmp/log");
+  EXPECT_EQ(hooks->test_clock_offset, 172800);
+  for (const char* bad_clock : {"test_clock_offset=-1", "test_clock_offset=1x"}) {
+    auto r = ParseModuleArgs({bad_clock}, true);
+    ASSERT_FALSE(r) << bad_clock;
+    EXPECT_EQ(r.error().code, ErrorCode::kPamModuleArgumentInvalid);
+  }
+  EXPECT_FALSE(ParseModuleArgs({"test_clock_offset=5"}, false));
 }
 
 TEST(PamCodesTest, NeverIgnoreByAccident) {
@@ -216,6 +326,8 @@ TEST(PamCodesTest, NeverIgnoreByAccident) {
   EXPECT_EQ(PamCodeFor(ErrorCode::kSignCountRegression), PAM_AUTH_ERR);
   EXPECT_EQ(PamCodeFor(ErrorCode::kPkcs11TokenNotFound), PAM_AUTHINFO_UNAVAIL);
   EXPECT_EQ(PamCodeFor(ErrorCode::kPamNotEnrolled), PAM_AUTHINFO_UNAVAIL);
+  EXPECT_EQ(PamCodeFor(ErrorCode::kPamStoreUnavailable), PAM_AUTHINFO_UNAVAIL);
+  EXPECT_EQ(PamCodeFor(ErrorCode::kStoreConflict), PAM_AUTH_ERR);
   EXPECT_EQ(PamCodeFor(ErrorCode::kPamUserUnknown), PAM_USER_UNKNOWN);
   EXPECT_EQ(PamCodeFor(ErrorCode::kConfigInvalid), PAM_SYSTEM_ERR);
   // Every code maps to one of the five documented answers; none is PAM_IGNORE or PAM_SUCCESS.
@@ -379,35 +491,56 @@ TEST(PamCheckCliTest, ValidatesAndExplains) {
   std::filesystem::remove_all(d);
 }
 
-// pam/keyward-lock-on-card-removal with a fake `keyward card watch` and a recording loginctl:
-// a removal from the watched reader locks the session, other events and readers do not.
-TEST(LockOnRemovalTest, LocksOnlyOnRemovalFromTheWatchedReader) {
+// pam/keyward-lock-on-card-removal with a fake `keyward card watch --identify` and a recording
+// loginctl: only the removal of the card that logged in locks (named by its certificate hash),
+// optionally only from the watched reader; no card to watch → exit 0 without watching. (The real
+// stack: pam_piv_e2e_test LockOnRemovalOnlyForTheCardThatLoggedIn.)
+TEST(LockOnRemovalTest, LocksOnlyWhenTheLoginCardIsRemoved) {
   char dir[] = "/tmp/kw-pamlock-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   std::string d = dir;
+  const std::string mine(64, 'a'), other(64, 'b');
   std::ofstream(d + "/keyward")
       << "#!/bin/sh\n"
-         "echo '{\"atr\":\"3b\",\"event\":\"card_present\",\"reader\":\"R 00\"}'\n"
-         "echo '{\"event\":\"card_removed\",\"reader\":\"Other 01\"}'\n"
-         "echo '{\"event\":\"card_inserted\",\"reader\":\"R 00\"}'\n"
-         "echo '{\"event\":\"card_removed\",\"reader\":\"R 00\"}'\n";
+         "[ \"$*\" = 'card watch --json --identify' ] || exit 9\n"
+         "echo '{\"event\":\"card_present\",\"reader\":\"R 00\",\"certificates\":[\""
+      << mine
+      << "\"]}'\n"
+         "echo '{\"event\":\"card_removed\",\"reader\":\"Other 01\",\"certificates\":[\""
+      << other
+      << "\"]}'\n"
+         "echo '{\"event\":\"card_removed\",\"reader\":\"R 00\",\"certificates\":[]}'\n"
+         "echo '{\"event\":\"card_removed\",\"reader\":\"Other 01\",\"certificates\":[\""
+      << mine << "\"]}'\n"
+      << "echo '{\"event\":\"card_removed\",\"reader\":\"R 00\",\"certificates\":[\"" << mine
+      << "\"]}'\n";
   std::ofstream(d + "/loginctl") << "#!/bin/sh\necho \"$@\" >> " << d << "/calls\n";
   chmod((d + "/keyward").c_str(), 0755);
   chmod((d + "/loginctl").c_str(), 0755);
-  std::string script = std::string(KEYWARD_SOURCE_DIR) + "/pam/keyward-lock-on-card-removal";
-  std::string cmd = "KEYWARD=" + d + "/keyward LOGINCTL=" + d + "/loginctl XDG_SESSION_ID=7 " +
-                    script + " 'R 00'";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::ifstream calls(d + "/calls");
-  std::string all((std::istreambuf_iterator<char>(calls)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(all, "lock-session 7\n");
-  // Without a reader filter every removal locks.
-  std::remove((d + "/calls").c_str());
-  cmd = "KEYWARD=" + d + "/keyward LOGINCTL=" + d + "/loginctl XDG_SESSION_ID=7 " + script;
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::ifstream calls2(d + "/calls");
-  std::string all2((std::istreambuf_iterator<char>(calls2)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(all2, "lock-session 7\nlock-session 7\n");
+  const std::string script = std::string(KEYWARD_SOURCE_DIR) + "/pam/keyward-lock-on-card-removal";
+  const std::string env = "KEYWARD=" + d + "/keyward LOGINCTL=" + d + "/loginctl XDG_SESSION_ID=7 ";
+  auto calls = [&] {
+    std::ifstream in(d + "/calls");
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::remove((d + "/calls").c_str());
+    return all;
+  };
+  // The card from the session's environment, only reader R 00: one lock.
+  ASSERT_EQ(
+      std::system((env + "KEYWARD_CARD_CERT_SHA256=" + mine + " " + script + " 'R 00'").c_str()),
+      0);
+  EXPECT_EQ(calls(), "lock-session 7\n");
+  // --card (upper-case hex accepted), any reader: both removals of that card lock.
+  std::string upper = mine;
+  for (char& c : upper) c = static_cast<char>(toupper(c));
+  ASSERT_EQ(std::system((env + script + " --card " + upper).c_str()), 0);
+  EXPECT_EQ(calls(), "lock-session 7\nlock-session 7\n");
+  // No card logged in: nothing is watched, nothing locks.
+  ASSERT_EQ(std::system((env + "KEYWARD_CARD_CERT_SHA256= " + script).c_str()), 0);
+  EXPECT_EQ(calls(), "");
+  // A malformed card hash is a usage error.
+  int st = std::system((env + script + " --card xyz").c_str());
+  EXPECT_EQ(WEXITSTATUS(st), 2);
   std::filesystem::remove_all(d);
 }
 

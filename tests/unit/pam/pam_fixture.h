@@ -55,6 +55,7 @@ struct Conv {
   std::vector<std::string> answers;  // to no-echo prompts, in order; none left → PAM_CONV_ERR
   size_t next = 0;
   std::vector<std::string> prompts, info, errors;
+  std::vector<std::string> env;  // the PAM environment after a successful authentication
 };
 
 inline int ConvFn(int n, const pam_message** msg, pam_response** resp, void* data) {
@@ -99,11 +100,16 @@ inline int RunPamChild(const char* request, const char* result) {
     std::getline(in, a);
     conv.answers.push_back(a);
   }
-  pam_testcase tests[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
+  pam_testcase tests[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+                          pam_test(PAMTEST_GETENVLIST, PAM_SUCCESS)};
   // run_pamtest_conv() is a macro with a misplaced parenthesis in libpamtest 1.1.4.
-  auto rc = _pamtest_conv(service.c_str(), user.c_str(), ConvFn, &conv, tests, 1, nullptr);
+  auto rc = _pamtest_conv(service.c_str(), user.c_str(), ConvFn, &conv, tests, 2, nullptr);
   if (rc != PAMTEST_ERR_OK && rc != PAMTEST_ERR_CASE) return 1;
   std::string out = std::to_string(tests[0].op_rv) + "\n";
+  if (rc == PAMTEST_ERR_OK && tests[1].case_out.envlist) {
+    for (char** e = tests[1].case_out.envlist; *e; ++e) out += "V " + std::string(*e) + "\n";
+    pamtest_free_env(tests[1].case_out.envlist);
+  }
   for (const auto& p : conv.prompts) out += "P " + p + "\n";
   for (const auto& p : conv.info) out += "I " + p + "\n";
   for (const auto& p : conv.errors) out += "E " + p + "\n";
@@ -186,6 +192,7 @@ class PamModuleTest : public ::testing::Test {
       if (line[0] == 'P') conv.prompts.push_back(v);
       if (line[0] == 'I') conv.info.push_back(v);
       if (line[0] == 'E') conv.errors.push_back(v);
+      if (line[0] == 'V') conv.env.push_back(v);
     }
     return rv;
   }

@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "pam/fido_enroll.h"
+#include "pam/fido_store.h"
 #include "tests/unit/pam/pam_fixture.h"
 #include "tests/unit/pkcs11/test_env.h"
 
@@ -501,6 +503,147 @@ TEST_F(PamFidoTest, RemoteSessionIsRefusedThroughPamtester) {
 
   Configure(FidoConfig("allow_remote = yes\n"), Device());
   EXPECT_EQ(pamtester("203.0.113.7"), 0) << ReadAll(dir_ + "/pamtester.out");
+  ExpectLog("PAM_SUCCESS", "ok");
+}
+
+// ---- Security key: credentials in a keyward store (fido_store) ---------------------------------
+
+class PamFidoStoreTest : public PamFidoTest {
+ protected:
+  void SetUp() override {
+    PamFidoTest::SetUp();
+    if (HasFatalFailure()) return;
+    db_ = dir_ + "/pam.db";
+  }
+  void EnrolIntoStore(const std::string& user) {
+    CliResult r =
+        Keyward("fido enroll --device soft:" + key_ + " --pam " + user + " --db sqlite:" + db_);
+    ASSERT_EQ(r.exit_code, 0) << r.out.dump() << ReadAll(dir_ + "/cli.err");
+    EXPECT_EQ(r.out["pam"]["user"], user);
+    EXPECT_EQ(r.out["pam"]["store"], "sqlite:" + db_);
+    EXPECT_EQ(r.out["pam"]["file"], "");
+  }
+  std::string StoreConfig(const std::string& more = "") {
+    return "methods = fido\nfido_store = sqlite:" + db_ + "\n" + more;
+  }
+  // The stored credential of `user` (through the same code the module uses).
+  PamFidoStore::UserCredentials Stored(const std::string& user) {
+    auto store = PamFidoStore::Open("sqlite:" + db_, false);
+    EXPECT_TRUE(store) << store.error().ToString();
+    if (!store) return {};
+    auto creds = (*store)->Read(user, DefaultPamRpId());
+    EXPECT_TRUE(creds) << creds.error().ToString();
+    return creds ? *creds : PamFidoStore::UserCredentials{};
+  }
+  std::string db_;
+};
+
+TEST_F(PamFidoStoreTest, EnrolledInTheStoreLogsInThroughPamtester) {
+  EnrolIntoStore(kUser);
+  struct stat st {};
+  ASSERT_EQ(stat(db_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "a new store is private";
+  EXPECT_FALSE(std::filesystem::exists(CredFile(kUser))) << "no per-user file";
+  auto before = Stored(kUser);
+  ASSERT_EQ(before.credentials.size(), 1u);
+
+  Configure(StoreConfig(), Device());
+  std::string cmd = "pamtester " + service_ + " " + kUser + " authenticate </dev/null >>" + dir_ +
+                    "/pamtester.out 2>&1";
+  int status = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(dir_ + "/pamtester.out");
+  ExpectLog("PAM_SUCCESS", "ok");
+  EXPECT_NE(Log().find("method=fido"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("store=sqlite:" + db_), std::string::npos) << Log();
+  auto after = Stored(kUser);
+  ASSERT_EQ(after.credentials.size(), 1u);
+  EXPECT_GT(after.credentials[0].sign_count, before.credentials[0].sign_count)
+      << "the counter is advanced in the store";
+
+  // Through libpamtest as well; the store's audit chain holds both logins and stays intact.
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_SUCCESS);
+  ExpectLog("PAM_SUCCESS", "ok");
+  CliResult audit = Keyward("audit verify --db sqlite:" + db_);
+  EXPECT_EQ(audit.exit_code, 0) << audit.out.dump();
+  const std::string tail_file = dir_ + "/audit.jsonl";
+  ASSERT_EQ(std::system((std::string(KEYWARD_BIN_DIR) +
+                         "/keyward audit tail --all --json --db sqlite:" + db_ + " > " + tail_file +
+                         " 2>&1")
+                            .c_str()),
+            0);
+  std::string tail = ReadAll(tail_file);
+  EXPECT_NE(tail.find("pam:" + service_), std::string::npos) << tail;
+}
+
+TEST_F(PamFidoStoreTest, EnrolmentArgumentsAreChecked) {
+  // --db and --pam-file exclude each other; --db without --pam is refused; nothing is created.
+  CliResult both = Keyward("fido enroll --device soft:" + key_ + " --pam " + kUser +
+                           " --db sqlite:" + db_ + " --pam-file " + CredFile(kUser));
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_EQ(both.out["error"]["code"], "invalid_argument") << both.out.dump();
+  CliResult no_pam = Keyward("fido enroll --device soft:" + key_ +
+                             " --rp example.com --user x --db sqlite:" + db_);
+  EXPECT_NE(no_pam.exit_code, 0);
+  EXPECT_EQ(no_pam.out["error"]["code"], "invalid_argument") << no_pam.out.dump();
+  EXPECT_FALSE(std::filesystem::exists(db_));
+}
+
+TEST_F(PamFidoStoreTest, ClonedCounterIsRefusedByTheStore) {
+  EnrolIntoStore(kUser);
+  // The store's counter is ahead of the key: what a clone looks like to the host.
+  auto creds = Stored(kUser);
+  ASSERT_EQ(creds.credentials.size(), 1u);
+  {
+    auto store = PamFidoStore::Open("sqlite:" + db_, false);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->RecordLogin(creds.principal_id, creds.credentials[0].id,
+                                      creds.credentials[0].sign_count, 1000000, false, "test"));
+  }
+  Configure(StoreConfig(), Device());
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_AUTH_ERR);
+  ExpectLog("PAM_AUTH_ERR", "sign_count_regression");
+  EXPECT_EQ(Stored(kUser).credentials[0].sign_count, 1000000u) << "nothing written";
+}
+
+TEST_F(PamFidoStoreTest, UnknownAndUnenrolledUsers) {
+  EnrolIntoStore(kUser);
+  Configure(StoreConfig(), Device());
+  EXPECT_EQ(Authenticate("kw-no-such-user", std::vector<std::string>{}), PAM_USER_UNKNOWN);
+  ExpectLog("PAM_USER_UNKNOWN", "pam_user_unknown");
+  // daemon exists but has no principal in the store.
+  EXPECT_EQ(Authenticate(kOtherUser, std::vector<std::string>{}), PAM_AUTHINFO_UNAVAIL);
+  ExpectLog("PAM_AUTHINFO_UNAVAIL", "pam_not_enrolled");
+}
+
+TEST_F(PamFidoStoreTest, AnotherUsersKeyIsRefused) {
+  EnrolIntoStore(kOtherUser);  // the plugged-in key belongs to daemon
+  std::string daemons_key = key_;
+  key_ = dir_ + "/key2.state";
+  EnrolIntoStore(kUser);
+  key_ = daemons_key;
+  Configure(StoreConfig(), Device());
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_AUTH_ERR);
+  EXPECT_NE(Log().find("outcome=PAM_AUTH_ERR"), std::string::npos) << Log();
+}
+
+TEST_F(PamFidoStoreTest, MissingUnreadableOrInsecureStore) {
+  Configure(StoreConfig(), Device());
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_AUTHINFO_UNAVAIL);
+  ExpectLog("PAM_AUTHINFO_UNAVAIL", "pam_store_unavailable");
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "the module never creates a store";
+
+  t::WriteFile(db_, std::string(4096, 'x'));  // not a SQLite database
+  chmod(db_.c_str(), 0600);
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_AUTHINFO_UNAVAIL);
+  ExpectLog("PAM_AUTHINFO_UNAVAIL", "pam_store_unavailable");
+  std::filesystem::remove(db_);
+
+  EnrolIntoStore(kUser);
+  chmod(db_.c_str(), 0666);  // anyone could enrol a key
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_AUTH_ERR);
+  ExpectLog("PAM_AUTH_ERR", "pam_credential_file_insecure");
+  chmod(db_.c_str(), 0600);
+  EXPECT_EQ(Authenticate(kUser, std::vector<std::string>{}), PAM_SUCCESS);
   ExpectLog("PAM_SUCCESS", "ok");
 }
 
