@@ -103,6 +103,14 @@ struct LoginWrite {
 // facade: SHA-256 over a domain tag, the kind and the cookie value / ceremony id), so the store
 // never holds a cookie value. Entries past expires_at are invisible (kNotFound) and swept.
 struct WebStateEntry {
+  static constexpr size_t kKeySize = 32;
+  // kInvalidArgument unless `key` has kKeySize bytes (every backend checks before it touches SQL).
+  static Result<void> CheckKey(ByteSpan key) {
+    if (key.size() != kKeySize) {
+      return Fail(ErrorCode::kInvalidArgument, "web state key must be 32 bytes");
+    }
+    return Ok();
+  }
   Bytes key;         // 32 bytes
   std::string kind;  // "session" | "ceremony" | "signup" (1-32 of [a-z_])
   std::string data;  // opaque to the store (JSON), at most 64 KiB

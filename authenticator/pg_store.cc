@@ -1566,15 +1566,8 @@ Result<void> PgStore::BulkAddCredentials(std::span<const Credential> credentials
 
 namespace keyward::authenticator {
 
-namespace {
-Result<void> CheckWebStateKey(ByteSpan key) {
-  if (key.size() != 32) return Fail(ErrorCode::kInvalidArgument, "web state key must be 32 bytes");
-  return Ok();
-}
-}  // namespace
-
 Result<void> PgStore::PutWebState(const WebStateEntry& e) {
-  KW_TRY(CheckWebStateKey(e.key));
+  KW_TRY(WebStateEntry::CheckKey(e.key));
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
   PgParams p;
   p.AddBytes(e.key).Add(e.kind).Add(e.data).Add(e.expires_at);
@@ -1583,7 +1576,7 @@ Result<void> PgStore::PutWebState(const WebStateEntry& e) {
 }
 
 Result<WebStateEntry> PgStore::PutWebStateIfAbsent(const WebStateEntry& e, int64_t now) {
-  KW_TRY(CheckWebStateKey(e.key));
+  KW_TRY(WebStateEntry::CheckKey(e.key));
   if (e.expires_at <= now) return Fail(ErrorCode::kInvalidArgument, "web state already expired");
   {
     KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
@@ -1598,7 +1591,7 @@ Result<WebStateEntry> PgStore::PutWebStateIfAbsent(const WebStateEntry& e, int64
 }
 
 Result<WebStateEntry> PgStore::GetWebState(ByteSpan key, int64_t now) {
-  KW_TRY(CheckWebStateKey(key));
+  KW_TRY(WebStateEntry::CheckKey(key));
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
   PgParams p;
   p.AddBytes(key).Add(now);
@@ -1608,7 +1601,7 @@ Result<WebStateEntry> PgStore::GetWebState(ByteSpan key, int64_t now) {
 }
 
 Result<WebStateEntry> PgStore::TakeWebState(ByteSpan key, int64_t now) {
-  KW_TRY(CheckWebStateKey(key));
+  KW_TRY(WebStateEntry::CheckKey(key));
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
   PgParams p;
   p.AddBytes(key).Add(now);
@@ -1618,7 +1611,7 @@ Result<WebStateEntry> PgStore::TakeWebState(ByteSpan key, int64_t now) {
 }
 
 Result<void> PgStore::DeleteWebState(ByteSpan key) {
-  KW_TRY(CheckWebStateKey(key));
+  KW_TRY(WebStateEntry::CheckKey(key));
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
   PgParams p;
   p.AddBytes(key);

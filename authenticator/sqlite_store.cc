@@ -1044,15 +1044,8 @@ Result<void> SqliteStore::CheckIntegrity() {
 
 namespace keyward::authenticator {
 
-namespace {
-Result<void> CheckWebStateKey(ByteSpan key) {
-  if (key.size() != 32) return Fail(ErrorCode::kInvalidArgument, "web state key must be 32 bytes");
-  return Ok();
-}
-}  // namespace
-
 Result<void> SqliteStore::PutWebState(const WebStateEntry& e) {
-  KW_TRY(CheckWebStateKey(e.key));
+  KW_TRY(WebStateEntry::CheckKey(e.key));
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(
       Statement s,
@@ -1063,7 +1056,7 @@ Result<void> SqliteStore::PutWebState(const WebStateEntry& e) {
 }
 
 Result<WebStateEntry> SqliteStore::PutWebStateIfAbsent(const WebStateEntry& e, int64_t now) {
-  KW_TRY(CheckWebStateKey(e.key));
+  KW_TRY(WebStateEntry::CheckKey(e.key));
   if (e.expires_at <= now) return Fail(ErrorCode::kInvalidArgument, "web state already expired");
   {
     std::lock_guard lock(mu_);
@@ -1085,7 +1078,7 @@ Result<WebStateEntry> SqliteStore::PutWebStateIfAbsent(const WebStateEntry& e, i
 }
 
 Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
-  KW_TRY(CheckWebStateKey(key));
+  KW_TRY(WebStateEntry::CheckKey(key));
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT kind, data, expires_at FROM web_state "
                                                 "WHERE key=? AND expires_at > ?"));
@@ -1098,7 +1091,7 @@ Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
 }
 
 Result<WebStateEntry> SqliteStore::TakeWebState(ByteSpan key, int64_t now) {
-  KW_TRY(CheckWebStateKey(key));
+  KW_TRY(WebStateEntry::CheckKey(key));
   std::lock_guard lock(mu_);
   // One statement (its own write transaction): the row is read and deleted together.
   KW_ASSIGN_OR_RETURN(Statement s,
@@ -1113,7 +1106,7 @@ Result<WebStateEntry> SqliteStore::TakeWebState(ByteSpan key, int64_t now) {
 }
 
 Result<void> SqliteStore::DeleteWebState(ByteSpan key) {
-  KW_TRY(CheckWebStateKey(key));
+  KW_TRY(WebStateEntry::CheckKey(key));
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("DELETE FROM web_state WHERE key=?"));
   return s.Bind(1, key).Run();

@@ -26,6 +26,16 @@ Outcome Failed(ErrorCode code, std::string facts = {}) {
   return o;
 }
 
+// The proof verified and the counter stored.
+Outcome Succeeded(const std::string& cred_fact, uint32_t sign_count, bool user_verified) {
+  Outcome o;
+  o.ok = true;
+  o.pam_code = 0;  // PAM_SUCCESS
+  o.facts = cred_fact + " sign_count=" + std::to_string(sign_count) +
+            " uv=" + (user_verified ? "yes" : "no");
+  return o;
+}
+
 class HidDevice final : public FidoDeviceHandle {
  public:
   explicit HidDevice(fido::Device d) : device_(std::move(d)) {}
@@ -171,12 +181,7 @@ Outcome FidoAuthenticate(const ServicePolicy& policy, const Attempt& attempt, co
       store->RecordFailure(principal_id, id, w.error().code, attempt.service);
       return Failed(w.error().code, cred_fact);
     }
-    Outcome o;
-    o.ok = true;
-    o.pam_code = 0;  // PAM_SUCCESS
-    o.facts = cred_fact + " sign_count=" + std::to_string(verified->sign_count) +
-              " uv=" + (verified->flags.user_verified ? "yes" : "no");
-    return o;
+    return Succeeded(cred_fact, verified->sign_count, verified->flags.user_verified);
   }
   cred->sign_count = verified->sign_count;
   struct stat st {};
@@ -184,12 +189,7 @@ Outcome FidoAuthenticate(const ServicePolicy& policy, const Attempt& attempt, co
   if (auto w = WriteCredentialFile(*path, creds, st.st_uid, st.st_gid, false); !w) {
     return Failed(w.error().code, cred_fact);
   }
-  Outcome o;
-  o.ok = true;
-  o.pam_code = 0;  // PAM_SUCCESS
-  o.facts = cred_fact + " sign_count=" + std::to_string(verified->sign_count) +
-            " uv=" + (verified->flags.user_verified ? "yes" : "no");
-  return o;
+  return Succeeded(cred_fact, verified->sign_count, verified->flags.user_verified);
 }
 
 }  // namespace keyward::pam
