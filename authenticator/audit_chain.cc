@@ -1,5 +1,8 @@
 #include "authenticator/audit_chain.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <string>
 
 #include "core/hash.h"
@@ -19,6 +22,29 @@ Unexpected Broken(size_t line_no, std::string detail) {
 }
 
 }  // namespace
+
+namespace {
+std::string Hmac16Hex(ByteSpan key, std::string_view domain, ByteSpan data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int out_len = 0;
+  Bytes msg(domain.begin(), domain.end());
+  msg.push_back(0);
+  msg.insert(msg.end(), data.begin(), data.end());
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(), out,
+       &out_len);
+  return HexEncode(ByteSpan(out, 16));
+}
+}  // namespace
+
+std::string PrincipalPseudonym(ByteSpan key, std::string_view principal_id) {
+  if (principal_id.empty()) return "";
+  return "ps_" + Hmac16Hex(key, "principal", AsBytes(principal_id));
+}
+
+std::string CredentialPseudonym(ByteSpan key, ByteSpan credential_id) {
+  if (credential_id.empty()) return "";
+  return "cs_" + Hmac16Hex(key, "credential", credential_id);
+}
 
 ChainedLine ChainAuditRecord(Json body, uint64_t seq, std::string_view prev_hash) {
   body["seq"] = seq;

@@ -31,6 +31,13 @@ struct ChainedLine {
 // Adds seq, ts is expected in `body`; adds "prev", computes the hash and appends it.
 ChainedLine ChainAuditRecord(Json body, uint64_t seq, std::string_view prev_hash);
 
+// The pseudonyms audit records carry instead of identifiers: "ps_" (principal) or "cs_"
+// (credential) and the first 16 bytes of HMAC-SHA-256 under the store's pseudonym key, in hex;
+// empty for an empty identifier. The key is the store's, so every node of a store writes the
+// same pseudonym for the same principal.
+std::string PrincipalPseudonym(ByteSpan key, std::string_view principal_id);
+std::string CredentialPseudonym(ByteSpan key, ByteSpan credential_id);
+
 // The record of `e` before chaining (no "seq", "prev"): principal and credential given as their
 // pseudonyms (empty: left out).
 Json AuditBody(const AuditEvent& e, const std::string& principal_pseudonym,

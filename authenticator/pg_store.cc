@@ -2,7 +2,6 @@
 
 #include <libpq-fe.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <charconv>
@@ -674,17 +673,6 @@ Result<ChallengeRecord> CheckChallenge(ChallengeRecord r, std::string_view purpo
   return r;
 }
 
-std::string Hmac16Hex(ByteSpan key, std::string_view domain, ByteSpan data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int out_len = 0;
-  Bytes msg(domain.begin(), domain.end());
-  msg.push_back(0);
-  msg.insert(msg.end(), data.begin(), data.end());
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(), out,
-       &out_len);
-  return HexEncode(ByteSpan(out, 16));
-}
-
 Result<std::vector<std::string>> FirstColumn(const PgResult& r) {
   std::vector<std::string> out;
   out.reserve(static_cast<size_t>(r.Rows()));
@@ -860,13 +848,11 @@ Result<void> PgStore::Migrate() {
 }
 
 std::string PgStore::Pseudonym(std::string_view principal_id) const {
-  if (principal_id.empty()) return "";
-  return "ps_" + Hmac16Hex(pseudonym_key_.reveal(), "principal", AsBytes(principal_id));
+  return PrincipalPseudonym(pseudonym_key_.reveal(), principal_id);
 }
 
 std::string PgStore::CredentialPseudonym(ByteSpan credential_id) const {
-  if (credential_id.empty()) return "";
-  return "cs_" + Hmac16Hex(pseudonym_key_.reveal(), "credential", credential_id);
+  return authenticator::CredentialPseudonym(pseudonym_key_.reveal(), credential_id);
 }
 
 PgStore::AuditPieces PgStore::Pieces(const AuditEvent& e) const {

@@ -20,11 +20,12 @@
 #define KEYWARD_AUTHENTICATOR_SQLITE_DB_H_
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/bytes.h"
 
@@ -94,7 +95,13 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   sqlite3_stmt* rollback_ = nullptr;  // prepared at Open: Rollback() must not fail or allocate
-  std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+  // Keyed by the SQL text: one hash of it per lookup instead of a tree walk of string compares
+  // (statements share long prefixes), on every statement of every transaction.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 // BEGIN IMMEDIATE on construction (via Begin), ROLLBACK on destruction unless committed.

@@ -1,7 +1,6 @@
 #include "authenticator/sqlite_store.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -241,17 +240,6 @@ Result<std::vector<std::string>> FirstColumnText(Statement& s) {
 
 constexpr const char* kPrincipalColumns = "id, user_handle, name, display_name, created_at";
 
-std::string Hmac16Hex(ByteSpan key, std::string_view domain, ByteSpan data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int out_len = 0;
-  Bytes msg(domain.begin(), domain.end());
-  msg.push_back(0);
-  msg.insert(msg.end(), data.begin(), data.end());
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), msg.data(), msg.size(), out,
-       &out_len);
-  return HexEncode(ByteSpan(out, 16));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, bool create) {
@@ -310,13 +298,11 @@ Result<void> SqliteStore::Migrate() {
 }
 
 std::string SqliteStore::Pseudonym(std::string_view principal_id) const {
-  if (principal_id.empty()) return "";
-  return "ps_" + Hmac16Hex(pseudonym_key_.reveal(), "principal", AsBytes(principal_id));
+  return PrincipalPseudonym(pseudonym_key_.reveal(), principal_id);
 }
 
 std::string SqliteStore::CredentialPseudonym(ByteSpan credential_id) const {
-  if (credential_id.empty()) return "";
-  return "cs_" + Hmac16Hex(pseudonym_key_.reveal(), "credential", credential_id);
+  return authenticator::CredentialPseudonym(pseudonym_key_.reveal(), credential_id);
 }
 
 Result<void> SqliteStore::AppendAuditLocked(const AuditEvent& e) {
@@ -479,11 +465,8 @@ Result<std::vector<Credential>> SqliteStore::ListCredentials(std::string_view pr
   return ListCredentialsLocked(principal_id);
 }
 
-Result<std::vector<Credential>> SqliteStore::ListCredentialsLocked(std::string_view principal_id) {
-  static const std::string kSql = std::string("SELECT ") + kCredentialColumns +
-                                  " FROM credentials WHERE principal_id=? ORDER BY created_at, id";
-  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
-  s.Bind(1, principal_id);
+namespace {
+Result<std::vector<Credential>> ReadCredentials(Statement& s) {
   std::vector<Credential> out;
   for (;;) {
     KW_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -492,6 +475,25 @@ Result<std::vector<Credential>> SqliteStore::ListCredentialsLocked(std::string_v
     out.push_back(std::move(c));
   }
   return out;
+}
+}  // namespace
+
+Result<std::vector<Credential>> SqliteStore::ListCredentialsLocked(std::string_view principal_id) {
+  static const std::string kSql = std::string("SELECT ") + kCredentialColumns +
+                                  " FROM credentials WHERE principal_id=? ORDER BY created_at, id";
+  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
+  s.Bind(1, principal_id);
+  return ReadCredentials(s);
+}
+
+Result<std::vector<Credential>> SqliteStore::ListSiblingCredentialsLocked(ByteSpan credential_id) {
+  static const std::string kSql =
+      std::string("SELECT ") + kCredentialColumns +
+      " FROM credentials WHERE principal_id=(SELECT principal_id FROM credentials WHERE id=?) "
+      "ORDER BY created_at, id";
+  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare(kSql));
+  s.Bind(1, credential_id);
+  return ReadCredentials(s);
 }
 
 Result<void> SqliteStore::CasSignCountLocked(ByteSpan credential_id, uint32_t expected,
@@ -764,11 +766,23 @@ LoginSnapshot SqliteStore::ReadLoginLocked(ByteSpan challenge, std::string_view 
   LoginSnapshot snap;
   snap.challenge = PeekChallengeLocked(challenge, purpose, now);
   if (!snap.challenge || credential_id.empty()) return snap;
-  snap.credential = GetCredentialLocked(credential_id);
-  if (!snap.credential) return snap;
-  snap.principal = GetPrincipalLocked(snap.credential->principal_id);
+  // The credential and its principal's credentials (the policy's input) in one query.
+  auto siblings = ListSiblingCredentialsLocked(credential_id);
+  if (!siblings) {
+    snap.credential = Fail(siblings.error());
+    return snap;
+  }
+  auto it = std::find_if(siblings->begin(), siblings->end(), [&](const Credential& c) {
+    return std::equal(c.id.begin(), c.id.end(), credential_id.begin(), credential_id.end());
+  });
+  if (it == siblings->end()) {
+    snap.credential = Fail(ErrorCode::kNotFound, "no such credential");
+    return snap;
+  }
+  snap.credential = *it;
+  snap.principal = GetPrincipalLocked(it->principal_id);
   if (!snap.principal) return snap;
-  snap.principal_credentials = ListCredentialsLocked(snap.credential->principal_id);
+  snap.principal_credentials = std::move(*siblings);
   return snap;
 }
 

@@ -160,6 +160,9 @@ class SqliteStore final : public CredentialStore {
   Result<Principal> GetPrincipalLocked(std::string_view id);
   Result<Credential> GetCredentialLocked(ByteSpan credential_id);
   Result<LoginCredential> GetLoginCredentialLocked(ByteSpan credential_id);
+  // Every credential of the principal that owns `credential_id` (none when there is no such
+  // credential), in ListCredentials order.
+  Result<std::vector<Credential>> ListSiblingCredentialsLocked(ByteSpan credential_id);
   Result<std::vector<Credential>> ListCredentialsLocked(std::string_view principal_id);
   Result<ChallengeRecord> PeekChallengeLocked(ByteSpan challenge, std::string_view purpose,
                                               int64_t now);

@@ -20,6 +20,7 @@
 #include "attestation/trust_store.h"
 #include "core/base64url.h"
 #include "core/json.h"
+#include "core/json_reader.h"
 #include "core/x509.h"
 #include "serve/json_api.h"
 #include "serve/service.h"
@@ -74,18 +75,34 @@ std::optional<std::string> StringMember(const Json& j, const char* key, HttpResp
 
 // The challenge (= ceremony id) inside response.clientDataJSON, or "" when unreadable (the facade
 // then refuses the response with its own code).
-std::string ChallengeOf(const Json& credential) {
-  auto r = credential.find("response");
-  if (r == credential.end() || !r->is_object()) return "";
-  auto cd = r->find("clientDataJSON");
-  if (cd == r->end() || !cd->is_string()) return "";
-  auto raw = Base64UrlDecode(cd->get<std::string>());
+// A ServerPublicKeyCredential body, read with the strict reader (the same strictness as the
+// DOM parser: duplicate members, bad UTF-8 and trailing bytes refused). The result routes hand
+// the body to the facade as received, so it is parsed without building a DOM and never
+// re-serialised; the facade's response parser reads it again.
+std::optional<JsonDocument> CredentialBody(const HttpRequest& req, HttpResponse& resp) {
+  JsonLimits limits;
+  limits.max_depth = 16;
+  limits.max_bytes = req.body.size() + 1;
+  auto doc = JsonDocument::Parse(req.body, limits);
+  if (!doc || !doc->root().IsObject()) {
+    ConformanceError(resp, 400, "json_malformed", "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return std::move(*doc);
+}
+
+// The ceremony a credential answers: the challenge in its clientDataJSON, "" when there is none
+// (the facade then refuses it as an unknown ceremony).
+std::string ChallengeOf(const JsonValue& credential) {
+  auto r = credential.Find("response");
+  if (!r || !r->IsObject()) return "";
+  auto raw = r->GetBase64Url("clientDataJSON");
   if (!raw) return "";
-  auto j = ParseJson(AsChars(*raw));
-  if (!j || !j->is_object()) return "";
-  auto ch = j->find("challenge");
-  if (ch == j->end() || !ch->is_string()) return "";
-  return ch->get<std::string>();
+  auto j = JsonDocument::Parse(AsChars(*raw));
+  if (!j || !j->root().IsObject()) return "";
+  auto ch = j->root().GetString("challenge");
+  if (!ch) return "";
+  return std::string(*ch);
 }
 
 void OkWith(HttpResponse& resp, Json j) {
@@ -191,11 +208,11 @@ void AddConformanceRoutes(Service& service) {
 
   service.AddRoute(
       {"POST", "/attestation/result", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-         auto body = Body(req, resp);
+         auto body = CredentialBody(req, resp);
          if (!body) return;
-         std::string ceremony = ChallengeOf(*body);
+         std::string ceremony = ChallengeOf(body->root());
          auto& auth = s.Auth(req);
-         auto r = auth.FinishRegistration(ceremony, body->dump(), "");
+         auto r = auth.FinishRegistration(ceremony, req.body, "");
          if (!r) {
            s.metrics().Ceremony("conformance_registration", "failure",
                                 std::string(ErrorCodeName(r.error().code)));
@@ -236,14 +253,14 @@ void AddConformanceRoutes(Service& service) {
 
   service.AddRoute(
       {"POST", "/assertion/result", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-         auto body = Body(req, resp);
+         auto body = CredentialBody(req, resp);
          if (!body) return;
-         std::string ceremony = ChallengeOf(*body);
+         std::string ceremony = ChallengeOf(body->root());
          auto& auth = s.Auth(req);
          au::RequestContext ctx;
          ctx.ip = req.client_ip;
          au::Session session;
-         auto r = auth.FinishLogin(ceremony, body->dump(), ctx, &session);
+         auto r = auth.FinishLogin(ceremony, req.body, ctx, &session);
          if (!r) {
            s.metrics().Ceremony("conformance_login", "failure",
                                 std::string(ErrorCodeName(r.error().code)));

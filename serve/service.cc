@@ -1,7 +1,9 @@
 #include "serve/service.h"
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -22,9 +24,18 @@ constexpr char kCsp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+// Unique per request, not secret: a random per-process prefix (so ids from several nodes and
+// restarts do not collide) and a counter, instead of drawing random bytes for every request.
 std::string NewRequestId() {
-  auto b = RandomBytes(12);
-  return b ? Base64UrlEncode(*b) : "-";
+  static const std::string prefix = [] {
+    auto b = RandomBytes(9);
+    return b ? Base64UrlEncode(*b) : std::string("-");
+  }();
+  static std::atomic<uint64_t> counter{0};
+  char n[24];
+  std::snprintf(n, sizeof n, "%llx",
+                static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed)));
+  return prefix + "." + n;
 }
 
 std::string WallTime() {
