@@ -3,6 +3,7 @@
 #include "keyward/authenticator.h"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 
 #include "authenticator/certificate_login.h"
@@ -84,29 +85,32 @@ struct KEYWARD_HIDDEN Authenticator::Impl {
                  const Session* session) const;
   // After the commit: the session and the result.
   Result<AuthResult> Finish(Decided d, Session* session);
-  // Decide + its writes in the store's separate calls (smart-card logins).
-  Result<AuthResult> Conclude(ByteSpan challenge, const Principal& principal, Credential credential,
-                              const LoginFacts& facts, RiskSignals risk, const Json& state,
-                              const RequestContext& context, int64_t now, uint32_t new_sign_count,
-                              bool backup_state, Session* session);
-
-  // What both smart-card logins have read and checked before their own evidence is looked at.
-  struct CardLogin {
-    Bytes challenge;
-    Json state;
-    Credential credential;
-    Principal principal;
+  // What a login's planner (CredentialStore::RunLogin) leaves for its caller.
+  struct PlannedLogin {
+    AuditEvent ev;                    // the failure record's base
+    std::optional<Error> failure;     // a refusal decided from the snapshot
+    std::optional<Decided> decided;   // the proof verified: the policy's decision
   };
-  // Reads the ceremony and the enrolled smart-card credential with this certificate fingerprint,
-  // checks that the ceremony asked for it, and re-validates its certificate at `now` (anchors,
-  // validity, CRLs): the enrolment-time verdict is never trusted. Every refusal is audited (and
-  // spends the challenge once it was read).
-  Result<CardLogin> StartCardLogin(std::string_view ceremony_id, const Result<Bytes>& fingerprint,
-                                   int64_t now, AuditEvent& ev);
-  // The common end of both smart-card logins: step-up needs the PIN, then policy and commit.
-  Result<AuthResult> FinishCardLogin(CardLogin& login, bool pin_verified, bool hardware_key,
-                                     const RequestContext& context, int64_t now,
-                                     const AuditEvent& ev, Session* session);
+  // A refusal decided from the snapshot: audited, the challenge spent when `spend` (it was read
+  // and is still open).
+  static LoginWrite Refuse(PlannedLogin& out, Error e, bool spend);
+  // The writes of a decided login: the challenge spent, the record(s), and unless denied the
+  // counter's compare-and-set.
+  static LoginWrite Writes(PlannedLogin& out, Decided d, ByteSpan credential_id);
+  // RunLogin's answer as the caller's result: the store unavailable (retryable), the loser of a
+  // race (challenge_replayed), a counter that moved after the snapshot, else the decision.
+  Result<AuthResult> Conclude(Result<void> ran, PlannedLogin& out, ByteSpan challenge, int64_t now,
+                              Session* session);
+  // Both smart-card logins in ONE store transaction: the ceremony, the enrolled smart-card
+  // credential with this certificate fingerprint (which the ceremony must have asked for), its
+  // certificate re-validated at `now` (anchors, validity, CRLs: the enrolment-time verdict is never
+  // trusted), the card's own proof (`evidence`, given the challenge), the PIN for a step-up, then
+  // policy, the challenge spent, the use recorded and the audit record committed together. Every
+  // refusal is audited (and spends the challenge once it was read).
+  Result<AuthResult> RunCardLogin(std::string_view ceremony_id, const Result<Bytes>& fingerprint,
+                                  bool pin_verified, bool hardware_key,
+                                  const std::function<Result<void>(ByteSpan)>& evidence,
+                                  const RequestContext& context, int64_t now, Session* session);
 };
 
 namespace {
@@ -544,32 +548,55 @@ Result<AuthResult> Authenticator::Impl::Finish(Decided d, Session* session) {
   return std::move(result);
 }
 
-Result<AuthResult> Authenticator::Impl::Conclude(ByteSpan challenge, const Principal& principal,
-                                                 Credential credential, const LoginFacts& facts,
-                                                 RiskSignals risk, const Json& state,
-                                                 const RequestContext& context, int64_t now,
-                                                 uint32_t new_sign_count, bool backup_state,
-                                                 Session* session) {
-  std::vector<Credential> listed;
-  KW_ASSIGN_OR_RETURN(listed, store->ListCredentials(principal.id));
-  const Bytes credential_id = credential.id;
-  Decided d = Decide(principal, std::move(credential), facts, risk, state, context, now,
-                     new_sign_count, backup_state, listed, session);
-  if (d.deny) {
-    // A concurrent login that spent this challenge committed first: its counter is what made
-    // this one look like a regression. Spending and auditing in one transaction tells the two
-    // apart: challenge_replayed for the loser of a race, policy_denied otherwise.
-    AuditEvent base = d.event;
-    base.outcome = "success";
-    base.code.clear();
-    return SpendOrReplayed(challenge, now, std::move(base), d.event, std::move(*d.error));
+LoginWrite Authenticator::Impl::Refuse(PlannedLogin& out, Error e, bool spend) {
+  LoginWrite w;
+  AuditEvent failed = out.ev;
+  failed.outcome = "failure";
+  failed.code = std::string(ErrorCodeName(e.code));
+  w.spend = spend;
+  w.audit = {std::move(failed)};
+  out.failure = std::move(e);
+  return w;
+}
+
+LoginWrite Authenticator::Impl::Writes(PlannedLogin& out, Decided d, ByteSpan credential_id) {
+  LoginWrite w;
+  w.spend = true;
+  w.audit.push_back(d.event);
+  if (!d.deny) {
+    w.record_use = true;
+    w.credential_id = ToBytes(credential_id);
+    w.expected_sign_count = d.expected_sign_count;
+    w.new_sign_count = d.stored_count;
+    w.backup_state = d.backup_state;
+    if (d.step_up_event) w.audit.push_back(*d.step_up_event);
   }
-  // One transaction: spend the challenge, compare-and-set the counter, append the audit record.
-  auto used = store->CompleteLogin(challenge, credential_id, d.expected_sign_count, d.stored_count,
-                                   d.backup_state, now, &d.event);
-  if (!used) return SpendAndFail(challenge, now, d.event, used.error());
-  if (d.step_up_event) (void)store->AppendAudit(*d.step_up_event);
-  return Finish(std::move(d), session);
+  out.decided = std::move(d);
+  return w;
+}
+
+Result<AuthResult> Authenticator::Impl::Conclude(Result<void> ran, PlannedLogin& out,
+                                                 ByteSpan challenge, int64_t now,
+                                                 Session* session) {
+  if (!ran) {
+    const ErrorCode code = ran.error().code;
+    if (code == ErrorCode::kStoreUnavailable) return Fail(ran.error());
+    // Another login spent the challenge after our snapshot: this response answered an answered
+    // ceremony (the loser of two racing submissions may have read the winner's counter and seen a
+    // regression: the replay, not that, is the answer).
+    if (code == ErrorCode::kChallengeReplayed) return AuditFailure(out.ev, ran.error());
+    if (out.decided && !out.decided->deny) {
+      // The counter moved after the snapshot (kStoreConflict) or the credential went away.
+      AuditEvent ev = out.decided->event;
+      ev.outcome = "success";
+      ev.code.clear();
+      return SpendAndFail(challenge, now, std::move(ev), ran.error());
+    }
+    return AuditFailure(out.ev, ran.error());
+  }
+  if (out.failure) return Fail(std::move(*out.failure));
+  if (!out.decided) return Fail(ErrorCode::kInternal, "login planner did not run");
+  return Finish(std::move(*out.decided), session);
 }
 
 Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
@@ -588,54 +615,44 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
   // credentials for the policy), verification and policy in the planner below, then spending the
   // challenge, the counter's compare-and-set and the audit record(s), committed together. The
   // planner may run twice (SQLite retries a stale optimistic snapshot): it only fills `out`.
-  struct Outcome {
-    AuditEvent ev;                         // the failure record's base
-    std::optional<Error> failure;          // a refusal decided from the snapshot
-    std::optional<Impl::Decided> decided;  // verified: the policy's decision
-  } out;
+  Impl::PlannedLogin out;
   auto plan = [&](const LoginSnapshot& snap) -> LoginWrite {
-    out = Outcome{};
+    out = Impl::PlannedLogin{};
     out.ev = base;
     AuditEvent& ev = out.ev;
-    LoginWrite w;
-    // A refusal: audit it; spend the challenge when `spend` (it was read and is still open).
-    auto refuse = [&](Error e, bool spend) {
-      AuditEvent failed = ev;
-      failed.outcome = "failure";
-      failed.code = std::string(ErrorCodeName(e.code));
-      w.spend = spend;
-      w.audit = {std::move(failed)};
-      out.failure = std::move(e);
-      return w;
-    };
     const auto& rec = snap.challenge;
-    if (!rec) return refuse(rec.error(), false);
+    if (!rec) return Impl::Refuse(out, rec.error(), false);
     ev.principal_id = rec->principal_id;
     auto state = ParseJson(rec->state_json);
-    if (!state) return refuse(Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"}, true);
-    if (!response) return refuse(response.error(), true);
+    if (!state) {
+      return Impl::Refuse(out, Error{ErrorCode::kStoreCorrupt, 0, "ceremony state"}, true);
+    }
+    if (!response) return Impl::Refuse(out, response.error(), true);
     ev.credential_id = response->raw_id;
     const auto& cred = snap.credential;
-    if (!cred) return refuse(cred.error(), true);
+    if (!cred) return Impl::Refuse(out, cred.error(), true);
     ev.kind = std::string(CredentialKindName(cred->kind));
     if (cred->kind == CredentialKind::kSmartCard) {
-      return refuse(Error{ErrorCode::kCredentialTypeInvalid, 0,
-                          "a smart card logs in with FinishCertificateLogin"},
-                    true);
+      return Impl::Refuse(out,
+                          Error{ErrorCode::kCredentialTypeInvalid, 0,
+                                "a smart card logs in with FinishCertificateLogin"},
+                          true);
     }
     if (!rec->principal_id.empty() && cred->principal_id != rec->principal_id) {
-      return refuse(
-          Error{ErrorCode::kCredentialNotAllowed, 0, "credential belongs to another principal"},
+      return Impl::Refuse(
+          out, Error{ErrorCode::kCredentialNotAllowed, 0, "credential belongs to another principal"},
           false);
     }
     if (!KindListed(*state, cred->kind)) {
-      return refuse(Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"},
-                    false);
+      return Impl::Refuse(
+          out, Error{ErrorCode::kCredentialNotAllowed, 0, "credential kind not requested"}, false);
     }
     ev.principal_id = cred->principal_id;
     const auto& principal = snap.principal;
-    if (!principal) return refuse(principal.error(), true);
-    if (!snap.principal_credentials) return refuse(snap.principal_credentials.error(), true);
+    if (!principal) return Impl::Refuse(out, principal.error(), true);
+    if (!snap.principal_credentials) {
+      return Impl::Refuse(out, snap.principal_credentials.error(), true);
+    }
 
     webauthn::AssertionExpectations exp;
     exp.challenge = *challenge;
@@ -657,7 +674,7 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
     exp.sign_count_policy = webauthn::SignCountPolicy::kFlag;  // the policy engine decides
     exp.verify_time = now;
     auto verified = webauthn::VerifyAssertion(*response, exp);
-    if (!verified) return refuse(verified.error(), true);
+    if (!verified) return Impl::Refuse(out, verified.error(), true);
 
     RiskSignals risk = ComputeRiskSignals(*cred, verified->sign_count, verified->flags.backup_state,
                                           now, im.policy.unused_days);
@@ -668,107 +685,81 @@ Result<AuthResult> Authenticator::FinishLogin(std::string_view ceremony_id,
     facts.user_verified = verified->flags.user_verified;
     facts.backup_eligible = verified->flags.backup_eligible;
     facts.attestation_trusted = cred->trust_status == "trusted";
-    Impl::Decided d =
-        im.Decide(*principal, *cred, facts, risk, *state, context, now, verified->sign_count,
-                  verified->flags.backup_state, *snap.principal_credentials, session);
-    w.spend = true;
-    w.audit.push_back(d.event);
-    if (!d.deny) {
-      w.record_use = true;
-      w.credential_id = cred->id;
-      w.expected_sign_count = d.expected_sign_count;
-      w.new_sign_count = d.stored_count;
-      w.backup_state = d.backup_state;
-      if (d.step_up_event) w.audit.push_back(*d.step_up_event);
-    }
-    out.decided = std::move(d);
-    return w;
+    return Impl::Writes(out,
+                        im.Decide(*principal, *cred, facts, risk, *state, context, now,
+                                  verified->sign_count, verified->flags.backup_state,
+                                  *snap.principal_credentials, session),
+                        cred->id);
   };
   auto ran = im.store->RunLogin(*challenge, "login", now,
                                 response ? ByteSpan(response->raw_id) : ByteSpan(), plan);
-  if (!ran) {
-    const ErrorCode code = ran.error().code;
-    if (code == ErrorCode::kStoreUnavailable) return Fail(ran.error());
-    // Another login spent the challenge after our snapshot: this response answered an answered
-    // ceremony (the loser of two racing submissions may have read the winner's counter and seen a
-    // regression: the replay, not that, is the answer).
-    if (code == ErrorCode::kChallengeReplayed) return im.AuditFailure(out.ev, ran.error());
-    if (out.decided && !out.decided->deny) {
-      // The counter moved after the snapshot (kStoreConflict) or the credential went away.
-      AuditEvent ev = out.decided->event;
-      ev.outcome = "success";
-      ev.code.clear();
-      return im.SpendAndFail(*challenge, now, std::move(ev), ran.error());
-    }
-    return im.AuditFailure(out.ev, ran.error());
-  }
-  if (out.failure) return Fail(std::move(*out.failure));
-  if (!out.decided) return Fail(ErrorCode::kInternal, "login planner did not run");
-  return im.Finish(std::move(*out.decided), session);
+  return im.Conclude(std::move(ran), out, *challenge, now, session);
 }
 
-Result<Authenticator::Impl::CardLogin> Authenticator::Impl::StartCardLogin(
-    std::string_view ceremony_id, const Result<Bytes>& fingerprint, int64_t now, AuditEvent& ev) {
-  CardLogin out;
+Result<AuthResult> Authenticator::Impl::RunCardLogin(
+    std::string_view ceremony_id, const Result<Bytes>& fingerprint, bool pin_verified,
+    bool hardware_key, const std::function<Result<void>(ByteSpan)>& evidence,
+    const RequestContext& context, int64_t now, Session* session) {
+  const AuditEvent base = CardLoginEvent(now, context);
   auto challenge = CeremonyChallenge(ceremony_id);
-  if (!challenge) return AuditFailure(ev, challenge.error());
-  out.challenge = std::move(*challenge);
-  // Read, not spent: the success path spends it in the same transaction as the counter update.
-  auto rec = store->PeekChallenge(out.challenge, "login", now);
-  if (!rec) return AuditFailure(ev, rec.error());
-  ev.principal_id = rec->principal_id;
-  auto state = ParseJson(rec->state_json);
-  if (!state) {
-    return SpendAndFail(out.challenge, now, ev, Error{ErrorCode::kStoreCorrupt, 0, "state"});
-  }
-  out.state = std::move(*state);
-  if (!fingerprint) return SpendAndFail(out.challenge, now, ev, fingerprint.error());
-  ev.credential_id = *fingerprint;
-  auto cred = store->GetCredential(*fingerprint);
-  if (!cred) return SpendAndFail(out.challenge, now, ev, cred.error());
-  if (cred->kind != CredentialKind::kSmartCard) {
-    return SpendAndFail(out.challenge, now, ev,
-                        Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"});
-  }
-  if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
-      !KindListed(out.state, CredentialKind::kSmartCard)) {
-    return SpendAndFail(out.challenge, now, ev,
-                        Error{ErrorCode::kCredentialNotAllowed, 0,
-                              "this certificate was not asked for in this ceremony"});
-  }
-  ev.principal_id = cred->principal_id;
-  auto principal = store->GetPrincipal(cred->principal_id);
-  if (!principal) return SpendAndFail(out.challenge, now, ev, principal.error());
-  // The certificate as it stands now: expired, revoked or no longer under an anchor is refused.
-  CertificateEnrollment enrolled;
-  enrolled.certificate = cred->certificate;
-  enrolled.intermediates = cred->certificate_intermediates;
-  if (auto valid =
-          ValidateSmartCardCertificate(enrolled, smart_card_anchors, smart_card_crl_ptrs, now);
-      !valid) {
-    return SpendAndFail(out.challenge, now, ev, valid.error());
-  }
-  out.credential = std::move(*cred);
-  out.principal = std::move(*principal);
-  return out;
-}
-
-Result<AuthResult> Authenticator::Impl::FinishCardLogin(CardLogin& login, bool pin_verified,
-                                                        bool hardware_key,
-                                                        const RequestContext& context, int64_t now,
-                                                        const AuditEvent& ev, Session* session) {
-  if (StateStepUp(login.state) && !pin_verified) {
-    return SpendAndFail(login.challenge, now, ev,
-                        Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"});
-  }
-  RiskSignals risk = ComputeRiskSignals(login.credential, 0, false, now, policy.unused_days);
-  LoginFacts facts;
-  facts.kind = CredentialKind::kSmartCard;
-  facts.user_verified = pin_verified;
-  facts.attestation_trusted = true;
-  facts.hardware_key = hardware_key;
-  return Conclude(login.challenge, login.principal, std::move(login.credential), facts, risk,
-                  login.state, context, now, 0, false, session);
+  if (!challenge) return AuditFailure(base, challenge.error());
+  PlannedLogin out;
+  auto plan = [&](const LoginSnapshot& snap) -> LoginWrite {
+    out = PlannedLogin{};
+    out.ev = base;
+    AuditEvent& ev = out.ev;
+    const auto& rec = snap.challenge;
+    if (!rec) return Refuse(out, rec.error(), false);
+    ev.principal_id = rec->principal_id;
+    auto state = ParseJson(rec->state_json);
+    if (!state) return Refuse(out, Error{ErrorCode::kStoreCorrupt, 0, "state"}, true);
+    if (!fingerprint) return Refuse(out, fingerprint.error(), true);
+    ev.credential_id = *fingerprint;
+    const auto& cred = snap.credential;
+    if (!cred) return Refuse(out, cred.error(), true);
+    if (cred->kind != CredentialKind::kSmartCard) {
+      return Refuse(out, Error{ErrorCode::kCredentialTypeInvalid, 0, "not a smart card"}, true);
+    }
+    if ((!rec->principal_id.empty() && cred->principal_id != rec->principal_id) ||
+        !KindListed(*state, CredentialKind::kSmartCard)) {
+      return Refuse(out,
+                    Error{ErrorCode::kCredentialNotAllowed, 0,
+                          "this certificate was not asked for in this ceremony"},
+                    true);
+    }
+    ev.principal_id = cred->principal_id;
+    const auto& principal = snap.principal;
+    if (!principal) return Refuse(out, principal.error(), true);
+    // The certificate as it stands now: expired, revoked or no longer under an anchor is refused.
+    CertificateEnrollment enrolled;
+    enrolled.certificate = cred->certificate;
+    enrolled.intermediates = cred->certificate_intermediates;
+    if (auto valid =
+            ValidateSmartCardCertificate(enrolled, smart_card_anchors, smart_card_crl_ptrs, now);
+        !valid) {
+      return Refuse(out, valid.error(), true);
+    }
+    if (auto proven = evidence(*challenge); !proven) return Refuse(out, proven.error(), true);
+    if (StateStepUp(*state) && !pin_verified) {
+      return Refuse(out, Error{ErrorCode::kUserNotVerified, 0, "step-up needs the PIN"}, true);
+    }
+    if (!snap.principal_credentials) {
+      return Refuse(out, snap.principal_credentials.error(), true);
+    }
+    RiskSignals risk = ComputeRiskSignals(*cred, 0, false, now, policy.unused_days);
+    LoginFacts facts;
+    facts.kind = CredentialKind::kSmartCard;
+    facts.user_verified = pin_verified;
+    facts.attestation_trusted = true;
+    facts.hardware_key = hardware_key;
+    return Writes(out,
+                  Decide(*principal, *cred, facts, risk, *state, context, now, 0, false,
+                         *snap.principal_credentials, session),
+                  cred->id);
+  };
+  auto ran = store->RunLogin(*challenge, "login", now,
+                             fingerprint ? ByteSpan(*fingerprint) : ByteSpan(), plan);
+  return Conclude(std::move(ran), out, *challenge, now, session);
 }
 
 Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremony_id,
@@ -777,16 +768,12 @@ Result<AuthResult> Authenticator::FinishCertificateLogin(std::string_view ceremo
                                                          Session* session) {
   Impl& im = *impl_;
   const int64_t now = context.time.value_or(im.Now());
-  AuditEvent ev = CardLoginEvent(now, context);
   const Sha256Digest fp = Sha256(evidence.certificate);
-  KW_ASSIGN_OR_RETURN(Impl::CardLogin login,
-                      im.StartCardLogin(ceremony_id, Bytes(fp.begin(), fp.end()), now, ev));
-  if (auto ok = VerifyCertificateSignature(login.challenge, evidence, now); !ok) {
-    return im.SpendAndFail(login.challenge, now, ev, ok.error());
-  }
   // The card itself signed this ceremony's challenge: a hardware key (AAL3 with the PIN).
-  return im.FinishCardLogin(login, evidence.pin_verified, /*hardware_key=*/true, context, now, ev,
-                            session);
+  return im.RunCardLogin(
+      ceremony_id, Bytes(fp.begin(), fp.end()), evidence.pin_verified, /*hardware_key=*/true,
+      [&](ByteSpan challenge) { return VerifyCertificateSignature(challenge, evidence, now); },
+      context, now, session);
 }
 
 Result<AuthResult> Authenticator::FinishVerifiedCardLogin(std::string_view ceremony_id,
@@ -795,15 +782,15 @@ Result<AuthResult> Authenticator::FinishVerifiedCardLogin(std::string_view cerem
                                                           Session* session) {
   Impl& im = *impl_;
   const int64_t now = context.time.value_or(im.Now());
-  AuditEvent ev = CardLoginEvent(now, context);
   Result<Bytes> fp = HexDecode(login.certificate_fingerprint_sha256);
   if (!fp || fp->size() != 32 ||
       (login.assurance_level != "aal3" && login.assurance_level != "aal2")) {
     fp = Fail(ErrorCode::kInvalidArgument, "malformed verified card login");
   }
-  KW_ASSIGN_OR_RETURN(Impl::CardLogin card, im.StartCardLogin(ceremony_id, fp, now, ev));
-  return im.FinishCardLogin(card, login.pin_verified, login.assurance_level == "aal3", context, now,
-                            ev, session);
+  // The caller (pkcs11::CardLogin) checked the card's proof and the PIN.
+  return im.RunCardLogin(
+      ceremony_id, fp, login.pin_verified, login.assurance_level == "aal3",
+      [](ByteSpan) -> Result<void> { return Ok(); }, context, now, session);
 }
 
 Result<void> Authenticator::Authorize(Session* session, std::string_view action) {

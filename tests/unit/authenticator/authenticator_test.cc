@@ -569,6 +569,68 @@ TEST_F(FacadeTest, VerifiedCardLoginFromPkcs11) {
             ErrorCode::kInvalidArgument);
 }
 
+// A card login is one store transaction: every refusal is audited with its code and spends the
+// ceremony's challenge in the same commit, so the ceremony cannot be answered again.
+TEST_F(FacadeTest, CardLoginRefusalsAreAuditedAndSpendTheChallenge) {
+  Open(R"({"extends": "workforce", "attestation": "any"})");
+  auto [key, cert] = sc_.IssueCard("alice");
+  ASSERT_TRUE(EnrollCard(cert));
+  TestAuthenticator security_key;
+  ASSERT_TRUE(Register(security_key, CredentialKind::kSecurityKey, kUp | kUv));
+  auto begin = [&](std::vector<CredentialKind> kinds, std::optional<Aal> step_up) {
+    LoginRequest req;
+    req.principal_id = alice_.id;
+    req.kinds = std::move(kinds);
+    req.step_up_to = step_up;
+    return auth_->BeginLogin(req);
+  };
+  auto code = [&](const CeremonyStart& start,
+                  const VerifiedCardLogin& v) -> std::optional<ErrorCode> {
+    auto r = auth_->FinishVerifiedCardLogin(start.ceremony_id, v, Managed(), nullptr);
+    if (r) return std::nullopt;
+    return r.error().code;
+  };
+  VerifiedCardLogin card;
+  card.certificate_fingerprint_sha256 = HexEncode(cert.Fingerprint());
+
+  // The ceremony asked for security keys only.
+  auto keys_only = begin({CredentialKind::kSecurityKey}, std::nullopt);
+  ASSERT_TRUE(keys_only) << keys_only.error().ToString();
+  EXPECT_EQ(code(*keys_only, card), ErrorCode::kCredentialNotAllowed);
+  EXPECT_EQ(code(*keys_only, card), ErrorCode::kChallengeReplayed);
+
+  // A step-up ceremony answered without the PIN.
+  auto up = begin({CredentialKind::kSmartCard}, Aal::kAal3);
+  ASSERT_TRUE(up) << up.error().ToString();
+  VerifiedCardLogin no_pin = card;
+  no_pin.pin_verified = false;
+  EXPECT_EQ(code(*up, no_pin), ErrorCode::kUserNotVerified);
+  EXPECT_EQ(code(*up, card), ErrorCode::kChallengeReplayed);
+
+  // A security key's credential presented as a card.
+  auto any = begin({}, std::nullopt);
+  ASSERT_TRUE(any) << any.error().ToString();
+  VerifiedCardLogin not_a_card;
+  not_a_card.certificate_fingerprint_sha256 = HexEncode(security_key.credential_id());
+  EXPECT_EQ(code(*any, not_a_card), ErrorCode::kCredentialTypeInvalid);
+  EXPECT_EQ(code(*any, card), ErrorCode::kChallengeReplayed);
+
+  // The refusals are in the audit log with their codes; the credential was never used.
+  const std::string audit = AuditText();
+  for (const char* c : {"credential_not_allowed", "user_not_verified", "credential_type_invalid",
+                        "challenge_replayed"}) {
+    EXPECT_NE(audit.find(c), std::string::npos) << c;
+  }
+  auto creds = auth_->ListCredentials(alice_.id);
+  ASSERT_TRUE(creds);
+  for (const auto& c : *creds) EXPECT_EQ(c.last_used_at, 0) << HexEncode(c.id);
+
+  // A fresh ceremony still logs in.
+  auto ok = begin({CredentialKind::kSmartCard}, std::nullopt);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(code(*ok, card), std::nullopt);
+}
+
 // ---- smart cards: the certificate is re-validated at every login ----
 
 class CardRevalidationTest : public FacadeTest {
