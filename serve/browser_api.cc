@@ -125,10 +125,12 @@ std::optional<Service::PendingCeremony> ParseCeremonyData(const std::string& dat
   }
 }
 
+// A request's session: the cookie value and the session.
+using SignedIn = std::pair<std::string, Service::BrowserSession>;
+
 // The session of this request (first: the cookie value), refreshed; nullopt when none or expired.
 // A store failure answers the request (resp.error_code set) and gives nullopt.
-std::optional<std::pair<std::string, Service::BrowserSession>> CurrentSession(
-    Service& s, const HttpRequest& req, HttpResponse& resp) {
+std::optional<SignedIn> CurrentSession(Service& s, const HttpRequest& req, HttpResponse& resp) {
   std::string value = CookieValue(req, CookieName(s));
   if (value.empty() || value.size() > 128) return std::nullopt;
   auto& web = s.WebStates(req);
@@ -172,7 +174,7 @@ void StartSession(Service& s, const HttpRequest& req, HttpResponse& resp, const 
 }
 
 bool RequireSession(Service& s, const HttpRequest& req, HttpResponse& resp,
-                    std::optional<std::pair<std::string, Service::BrowserSession>>& out) {
+                    std::optional<SignedIn>& out) {
   out = CurrentSession(s, req, resp);
   if (!resp.error_code.empty()) return false;
   if (!out || out->second.auth.principal_id.empty()) {
@@ -280,6 +282,12 @@ void CeremonyError(Service& s, HttpResponse& resp, const Error& e, const Json& c
   SendError(resp, e);
 }
 
+// 403 step_up_required with the policy's decision (the level, the kinds reaching it) for the page.
+void SendStepUpRequired(HttpResponse& resp, std::string_view why, const au::PolicyDecision& d) {
+  SendError(resp, 403, "step_up_required", "step_up_required: " + std::string(why),
+            StepUpExtra(d).dump());
+}
+
 void Ok(HttpResponse& resp, Json j) {
   j["status"] = "ok";
   SendJson(resp, 200, j.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -295,6 +303,18 @@ Result<Json> Options(const std::string& options_json) {
 void AddBrowserRoutes(Service& service) {
   auto add = [&service](std::string path, Service::RouteHandler h) {
     service.AddRoute({"POST", std::move(path), std::move(h), true});
+  };
+  // A POST of a signed-in page: the body must be a JSON object, then a session is required.
+  using SignedInHandler =
+      void (*)(Service&, HttpRequest&, HttpResponse&, const Json& body, const SignedIn& session);
+  auto add_signed_in = [&add](std::string path, SignedInHandler h) {
+    add(std::move(path), [h](Service& s, HttpRequest& req, HttpResponse& resp) {
+      auto body = ParseBodyObject(req, resp);
+      if (!body) return;
+      std::optional<SignedIn> session;
+      if (!RequireSession(s, req, resp, session)) return;
+      h(s, req, resp, *body, *session);
+    });
   };
 
   add("/api/register/begin", [](Service& s, HttpRequest& req, HttpResponse& resp) {
@@ -538,9 +558,8 @@ void AddBrowserRoutes(Service& service) {
       LoginOutcome(s, req, c->account_key, false);
       if (result.error().code == ErrorCode::kStepUpRequired && auth_session.pending_step_up) {
         s.metrics().Ceremony("login", "step_up_required", "step_up_required");
-        return SendError(resp, 403, "step_up_required",
-                         "step_up_required: this sign-in needs a stronger authenticator",
-                         StepUpExtra(*auth_session.pending_step_up).dump());
+        return SendStepUpRequired(resp, "this sign-in needs a stronger authenticator",
+                                  *auth_session.pending_step_up);
       }
       return CeremonyError(s, resp, result.error(), **cred, "login");
     }
@@ -565,7 +584,7 @@ void AddBrowserRoutes(Service& service) {
   });
 
   service.AddRoute({"GET", "/api/me", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-                      std::optional<std::pair<std::string, Service::BrowserSession>> session;
+                      std::optional<SignedIn> session;
                       if (!RequireSession(s, req, resp, session)) return;
                       auto& auth = s.Auth(req);
                       auto p = auth.GetPrincipal(session->second.auth.principal_id);
@@ -585,38 +604,32 @@ void AddBrowserRoutes(Service& service) {
                                 {"credentials", list}});
                     }});
 
-  add("/api/credentials/rename", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-    auto body = ParseBodyObject(req, resp);
-    if (!body) return;
-    std::optional<std::pair<std::string, Service::BrowserSession>> session;
-    if (!RequireSession(s, req, resp, session)) return;
-    auto id = ReqString(*body, "id", resp);
+  add_signed_in("/api/credentials/rename", [](Service& s, HttpRequest& req, HttpResponse& resp,
+                                              const Json& body, const SignedIn& session) {
+    auto id = ReqString(body, "id", resp);
     if (!id) return;
-    auto nickname = ReqString(*body, "nickname", resp);
+    auto nickname = ReqString(body, "nickname", resp);
     if (!nickname) return;
     if (nickname->size() > 128) {
       return SendError(resp, 400, "invalid_argument", "invalid_argument: nickname too long");
     }
     auto& auth = s.Auth(req);
-    auto owned = OwnedCredential(auth, session->second.auth.principal_id, *id, resp);
+    auto owned = OwnedCredential(auth, session.second.auth.principal_id, *id, resp);
     if (!owned) return;
     if (auto r = auth.RenameCredential(owned->id, *nickname); !r) return SendError(resp, r.error());
     Ok(resp, Json::object());
   });
 
-  add("/api/credentials/remove", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-    auto body = ParseBodyObject(req, resp);
-    if (!body) return;
-    std::optional<std::pair<std::string, Service::BrowserSession>> session;
-    if (!RequireSession(s, req, resp, session)) return;
-    auto id = ReqString(*body, "id", resp);
+  add_signed_in("/api/credentials/remove", [](Service& s, HttpRequest& req, HttpResponse& resp,
+                                              const Json& body, const SignedIn& session) {
+    auto id = ReqString(body, "id", resp);
     if (!id) return;
-    auto confirm = OptBool(*body, "confirmLast", resp);
+    auto confirm = OptBool(body, "confirmLast", resp);
     if (!confirm) return;
     auto& auth = s.Auth(req);
-    auto owned = OwnedCredential(auth, session->second.auth.principal_id, *id, resp);
+    auto owned = OwnedCredential(auth, session.second.auth.principal_id, *id, resp);
     if (!owned) return;
-    auto creds = auth.ListCredentials(session->second.auth.principal_id);
+    auto creds = auth.ListCredentials(session.second.auth.principal_id);
     if (!creds) return SendError(resp, creds.error());
     if (creds->size() == 1 && !confirm->value_or(false)) {
       return SendError(resp, 409, "last_credential",
@@ -630,37 +643,29 @@ void AddBrowserRoutes(Service& service) {
     Ok(resp, {{"acceptedCredentialIds", accepted}});
   });
 
-  add("/api/profile", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-    auto body = ParseBodyObject(req, resp);
-    if (!body) return;
-    std::optional<std::pair<std::string, Service::BrowserSession>> session;
-    if (!RequireSession(s, req, resp, session)) return;
-    auto display = ReqString(*body, "displayName", resp);
+  add_signed_in("/api/profile", [](Service& s, HttpRequest& req, HttpResponse& resp,
+                                   const Json& body, const SignedIn& session) {
+    auto display = ReqString(body, "displayName", resp);
     if (!display) return;
     auto& auth = s.Auth(req);
-    if (auto r = auth.SetDisplayName(session->second.auth.principal_id, *display); !r) {
+    if (auto r = auth.SetDisplayName(session.second.auth.principal_id, *display); !r) {
       return SendError(resp, r.error());
     }
-    auto p = auth.GetPrincipal(session->second.auth.principal_id);
+    auto p = auth.GetPrincipal(session.second.auth.principal_id);
     if (!p) return SendError(resp, p.error());
     Ok(resp, {{"user", UserView(*p)}});
   });
 
-  add("/api/action", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-    auto body = ParseBodyObject(req, resp);
-    if (!body) return;
-    std::optional<std::pair<std::string, Service::BrowserSession>> session;
-    if (!RequireSession(s, req, resp, session)) return;
-    auto action = ReqString(*body, "action", resp);
+  add_signed_in("/api/action", [](Service& s, HttpRequest& req, HttpResponse& resp,
+                                  const Json& body, const SignedIn& session) {
+    auto action = ReqString(body, "action", resp);
     if (!action) return;
     auto& auth = s.Auth(req);
-    au::Session as = session->second.auth;
+    au::Session as = session.second.auth;
     auto r = auth.Authorize(&as, *action);
     if (r) return Ok(resp, Json::object());
     if (r.error().code == ErrorCode::kStepUpRequired && as.pending_step_up) {
-      return SendError(resp, 403, "step_up_required",
-                       "step_up_required: this action needs a stronger sign-in",
-                       StepUpExtra(*as.pending_step_up).dump());
+      return SendStepUpRequired(resp, "this action needs a stronger sign-in", *as.pending_step_up);
     }
     if (r.error().code == ErrorCode::kPolicyDenied) {
       return SendError(resp, 400, "invalid_argument", "invalid_argument: unknown action");
@@ -668,15 +673,12 @@ void AddBrowserRoutes(Service& service) {
     SendError(resp, r.error());
   });
 
-  add("/api/stepup/begin", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-    auto body = ParseBodyObject(req, resp);
-    if (!body) return;
-    std::optional<std::pair<std::string, Service::BrowserSession>> session;
-    if (!RequireSession(s, req, resp, session)) return;
-    auto action = ReqString(*body, "action", resp);
+  add_signed_in("/api/stepup/begin", [](Service& s, HttpRequest& req, HttpResponse& resp,
+                                        const Json& body, const SignedIn& session) {
+    auto action = ReqString(body, "action", resp);
     if (!action) return;
     auto& auth = s.Auth(req);
-    au::Session probe = session->second.auth;
+    au::Session probe = session.second.auth;
     probe.aal = au::Aal::kAal1;  // ask the policy which level the action needs
     auto r = auth.Authorize(&probe, *action);
     au::Aal target = au::Aal::kAal1;
@@ -690,7 +692,7 @@ void AddBrowserRoutes(Service& service) {
       }
     }
     au::LoginRequest lr;
-    lr.principal_id = session->second.auth.principal_id;
+    lr.principal_id = session.second.auth.principal_id;
     lr.step_up_to = target;
     auto start = auth.BeginLogin(lr);
     if (!start) return SendError(resp, start.error());
@@ -698,8 +700,8 @@ void AddBrowserRoutes(Service& service) {
     if (!options) return SendError(resp, options.error());
     Service::PendingCeremony c;
     c.type = "stepup";
-    c.session_key = SessionKey(session->first);
-    c.principal_id = session->second.auth.principal_id;
+    c.session_key = SessionKey(session.first);
+    c.principal_id = session.second.auth.principal_id;
     c.action = std::string(*action);
     if (auto put = PutCeremony(s, req, start->ceremony_id, c); !put) {
       return SendError(resp, put.error());
@@ -708,23 +710,20 @@ void AddBrowserRoutes(Service& service) {
     Ok(resp, {{"ceremonyId", start->ceremony_id}, {"publicKey", *options}});
   });
 
-  add("/api/stepup/finish", [](Service& s, HttpRequest& req, HttpResponse& resp) {
-    auto body = ParseBodyObject(req, resp);
-    if (!body) return;
-    std::optional<std::pair<std::string, Service::BrowserSession>> session;
-    if (!RequireSession(s, req, resp, session)) return;
-    auto id = ReqString(*body, "ceremonyId", resp);
+  add_signed_in("/api/stepup/finish", [](Service& s, HttpRequest& req, HttpResponse& resp,
+                                         const Json& body, const SignedIn& session) {
+    auto id = ReqString(body, "ceremonyId", resp);
     if (!id) return;
-    auto cred = ReqObject(*body, "credential", resp);
+    auto cred = ReqObject(body, "credential", resp);
     if (!cred) return;
-    std::string account_key = "acct-id:" + session->second.auth.principal_id;
+    std::string account_key = "acct-id:" + session.second.auth.principal_id;
     if (LoginBackoff(s, req, account_key, resp)) return;
-    auto c = TakeCeremony(s, req, resp, std::string(*id), {"stepup"}, session->first);
+    auto c = TakeCeremony(s, req, resp, std::string(*id), {"stepup"}, session.first);
     if (!resp.error_code.empty()) return;
     if (!c) {
       return SendError(resp, 400, "ceremony_unknown", "ceremony_unknown: start the step-up again");
     }
-    au::Session as = session->second.auth;
+    au::Session as = session.second.auth;
     au::RequestContext ctx;
     ctx.ip = req.client_ip;
     ctx.action = c->action;
@@ -734,9 +733,8 @@ void AddBrowserRoutes(Service& service) {
       LoginOutcome(s, req, account_key, false);
       if (result.error().code == ErrorCode::kStepUpRequired && as.pending_step_up) {
         s.metrics().Ceremony("step_up", "failure", "step_up_required");
-        return SendError(resp, 403, "step_up_required",
-                         "step_up_required: this authenticator does not reach the level",
-                         StepUpExtra(*as.pending_step_up).dump());
+        return SendStepUpRequired(resp, "this authenticator does not reach the level",
+                                  *as.pending_step_up);
       }
       return CeremonyError(s, resp, result.error(), **cred, "step_up");
     }
@@ -746,10 +744,10 @@ void AddBrowserRoutes(Service& service) {
                        "credential_not_allowed: a credential of another account");
     }
     s.metrics().Ceremony("step_up", "success", "");
-    Service::BrowserSession raised = session->second;
+    Service::BrowserSession raised = session.second;
     raised.auth = as;
     raised.auth.pending_step_up.reset();
-    StoreSession(s, req, session->first, raised);
+    StoreSession(s, req, session.first, raised);
     Ok(resp, {{"aal", au::AalName(as.aal)}});
   });
 }
