@@ -318,6 +318,7 @@ Result<Credential> Authenticator::FinishRegistration(std::string_view ceremony_i
   facts.user_verified = reg->flags.user_verified;
   facts.backup_eligible = reg->flags.backup_eligible;
   facts.trust_status = std::string(webauthn::TrustStatusName(reg->trust.status));
+  facts.attestation_type = std::string(webauthn::AttestationTypeName(reg->attestation_type));
   facts.aaguid = reg->aaguid;
   if (auto ok = CheckRegistration(im.policy, facts); !ok) return im.AuditFailure(ev, ok.error());
 

@@ -181,7 +181,9 @@ Result<void> ApplyJson(Policy& p, const Json& j) {
     } else if (key == "attestation") {
       if (!value.is_string()) return Invalid("attestation must be a string");
       const auto s = value.get<std::string>();
-      if (s != "any" && s != "trusted") return Invalid("attestation must be any|trusted");
+      if (s != "any" && s != "verified" && s != "trusted") {
+        return Invalid("attestation must be any|verified|trusted");
+      }
       p.attestation = s;
     } else if (key == "aaguid_allow_list") {
       KW_ASSIGN_OR_RETURN(auto list, StringList(value, key));
@@ -350,6 +352,17 @@ Result<void> CheckRegistration(const Policy& policy, const RegistrationFacts& f)
       return Fail(ErrorCode::kAttestationTrustRequired,
                   "the policy requires attestation chaining to a trusted anchor (got " +
                       f.trust_status + ")");
+    }
+    const bool has_path = f.attestation_type != "none" && f.attestation_type != "self";
+    if (policy.attestation == "verified" && has_path && f.trust_status != "trusted") {
+      if (f.trust_status == "untrusted") {
+        return Fail(
+            ErrorCode::kAttestationUntrusted,
+            f.attestation_type + " attestation certificate does not chain to its trust anchors");
+      }
+      return Fail(ErrorCode::kAttestationTrustRequired,
+                  f.attestation_type +
+                      " attestation certificate reaches no trust anchor or metadata statement");
     }
     if (!policy.aaguid_allow_list.empty() &&
         (!f.aaguid || std::find(policy.aaguid_allow_list.begin(), policy.aaguid_allow_list.end(),

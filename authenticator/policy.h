@@ -65,8 +65,12 @@ struct Policy {
   std::string name;
   std::vector<CredentialKind> allowed_kinds;
   std::string user_verification = "preferred";  // "required" | "preferred" | "discouraged"
-  std::string attestation = "any";              // "any" | "trusted"
-  std::vector<AaguidBytes> aaguid_allow_list;   // empty: any AAGUID
+  // "any": every attestation is accepted (and recorded with its trust status); "verified": none
+  // and self attestation are accepted, but an attestation certificate must chain to a trust
+  // anchor or a loaded metadata statement (what the FIDO conformance tools expect); "trusted":
+  // only attestation chaining to a trust anchor.
+  std::string attestation = "any";
+  std::vector<AaguidBytes> aaguid_allow_list;  // empty: any AAGUID
   bool allow_synced_passkeys = true;
   int64_t unused_days = 180;
   int64_t challenge_ttl_seconds = 300;
@@ -90,10 +94,14 @@ struct RegistrationFacts {
   bool backup_eligible = false;
   std::string trust_status;  // "trusted" | "unverified" | "untrusted"
   std::optional<AaguidBytes> aaguid;
+  // "none" | "self" | "basic" | "attca" | "anonca" (the latter three carry a certificate path)
+  std::string attestation_type = "none";
 };
 
 // kPolicyDenied (kind not allowed, synced passkey refused, AAGUID not on the allow-list),
-// kAttestationTrustRequired (policy wants trusted attestation), kUserNotVerified.
+// kAttestationTrustRequired (policy wants trusted attestation; "verified": a certificate path
+// that reaches no anchor), kAttestationUntrusted ("verified": a certificate path that fails
+// against its anchors), kUserNotVerified.
 Result<void> CheckRegistration(const Policy& policy, const RegistrationFacts& facts);
 
 // Facts of one verified login.

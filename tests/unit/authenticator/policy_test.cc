@@ -213,6 +213,33 @@ TEST(WorkforcePreset, RegistrationRefusesSyncedUntrustedAndUnverified) {
             ErrorCode::kUserNotVerified);
 }
 
+// "verified": none and self attestation pass; a certificate path must reach a trust anchor.
+TEST(Policy, VerifiedAttestationRefusesOnlyCertificatePathsThatDoNotChain) {
+  Policy p = MustLoad(R"({"extends": "ciam", "attestation": "verified"})");
+  auto facts = [](std::string trust, std::string type) {
+    RegistrationFacts f{CredentialKind::kSecurityKey, true, false, std::move(trust), {}};
+    f.attestation_type = std::move(type);
+    return f;
+  };
+  EXPECT_TRUE(CheckRegistration(p, facts("unverified", "none")));
+  EXPECT_TRUE(CheckRegistration(p, facts("unverified", "self")));
+  for (const char* type : {"basic", "attca", "anonca"}) {
+    EXPECT_TRUE(CheckRegistration(p, facts("trusted", type))) << type;
+    auto untrusted = CheckRegistration(p, facts("untrusted", type));
+    ASSERT_FALSE(untrusted) << type;
+    EXPECT_EQ(untrusted.error().code, ErrorCode::kAttestationUntrusted) << type;
+    auto unanchored = CheckRegistration(p, facts("unverified", type));
+    ASSERT_FALSE(unanchored) << type;
+    EXPECT_EQ(unanchored.error().code, ErrorCode::kAttestationTrustRequired) << type;
+  }
+  // "any" records the same facts without refusing; "trusted" refuses none as well.
+  Policy any = MustLoad("ciam");
+  EXPECT_TRUE(CheckRegistration(any, facts("untrusted", "basic")));
+  Policy trusted = MustLoad(R"({"extends": "ciam", "attestation": "trusted"})");
+  EXPECT_EQ(CheckRegistration(trusted, facts("unverified", "none")).error().code,
+            ErrorCode::kAttestationTrustRequired);
+}
+
 TEST(WorkforcePreset, AaguidAllowList) {
   Policy p = MustLoad(
       R"({"extends": "workforce", "aaguid_allow_list": ["ee882879-721c-4913-9775-3dfcce97072a"]})");

@@ -18,6 +18,7 @@
 #include "core/base64url.h"
 #include "core/hash.h"
 #include "core/json.h"
+#include "tests/support/webauthn_test_authenticator.h"
 #include "tests/unit/attestation/mds_blob.h"
 #include "tests/unit/fido/soft_fixture.h"
 #include "tests/unit/serve/serve_fixture.h"
@@ -247,7 +248,9 @@ class ServeConformanceMdsTest : public ServeFidoTest {
     spec.not_after = UnixNow() + 365 * 86400;
     signer_ = at::MakeCert(spec, signer_key_.get(), root_key_.get(), &root_);
     std::ofstream(dir_ + "/mds-root.pem") << at::ToPem(root_);
-    std::ofstream(dir_ + "/policy.json") << R"({"extends":"ciam","attestation":"trusted"})";
+    // The policy for conformance runs: none and self attestation pass, an attestation
+    // certificate must chain to a loaded metadata statement.
+    std::ofstream(dir_ + "/policy.json") << R"({"extends":"ciam","attestation":"verified"})";
     auto ca = Certificate::ParseDer(auth_->CaCertificateDer());
     ASSERT_TRUE(ca);
     soft_ca_.emplace(std::move(*ca));
@@ -256,10 +259,13 @@ class ServeConformanceMdsTest : public ServeFidoTest {
     std::copy(id.begin(), id.end(), soft_aaguid_.begin());
   }
 
-  // A conformance BLOB (JWT file) with a statement for `aaguid` whose root is the soft key's CA.
-  std::string WriteBlob(const std::string& name, const std::string& aaguid) {
-    Json entries = Json::array({at::MdsEntry(aaguid, "keyward soft CTAP key (test)",
-                                             {{"FIDO_CERTIFIED_L1", "2023-01-01"}}, {&*soft_ca_})});
+  // A conformance BLOB (JWT file) with a statement for `aaguid` whose root is `root` (default:
+  // the soft key's CA).
+  std::string WriteBlob(const std::string& name, const std::string& aaguid,
+                        const Certificate* root = nullptr) {
+    Json entries = Json::array(
+        {at::MdsEntry(aaguid, "keyward soft CTAP key (test)", {{"FIDO_CERTIFIED_L1", "2023-01-01"}},
+                      {root != nullptr ? root : &*soft_ca_})});
     Json payload = {
         {"legalHeader", "test"}, {"no", 1}, {"nextUpdate", DateInDays(30)}, {"entries", entries}};
     std::string path = dir_ + "/" + name;
@@ -297,6 +303,34 @@ TEST_F(ServeConformanceMdsTest, WithoutAStatementForTheKeyTheAttestationIsRefuse
   // Nothing was registered: there is no credential to log in with.
   auto login = c.Post("/assertion/options", {{"username", "erin@example.com"}});
   EXPECT_TRUE(login.json()["allowCredentials"].empty()) << login.body;
+}
+
+TEST_F(ServeConformanceMdsTest, AStatementWithAnotherRootMakesTheAttestationUntrusted) {
+  EvpPkeyPtr other_key = at::GenerateEc();
+  Certificate other = at::MakeCa("Another vendor's attestation root (test)", other_key.get());
+  StartServer(MdsConfig(WriteBlob("mds.jwt", attestation::FormatAaguid(soft_aaguid_), &other)));
+  HttpClient c(server_->port());
+  auto reg = c.Post("/attestation/result", MakeCredential(c, "frank@example.com"));
+  EXPECT_EQ(CodeOf(reg), "attestation_untrusted") << reg.body;
+}
+
+TEST_F(ServeConformanceMdsTest, NoneAttestationPassesTheVerifiedPolicy) {
+  StartServer(MdsConfig(WriteBlob("mds.jwt", attestation::FormatAaguid(soft_aaguid_))));
+  HttpClient c(server_->port());
+  auto options =
+      c.Post("/attestation/options",
+             {{"username", "gina@example.com"}, {"displayName", "Gina"}, {"attestation", "none"}});
+  ASSERT_EQ(options.status, 200) << options.body;
+  keyward::testing::TestAuthenticator browser_key;
+  keyward::testing::RegistrationSpec spec;  // fmt "none"
+  spec.rp_id = "localhost";
+  spec.client.origin = kOrigin;
+  spec.client.challenge = B64(options.json()["challenge"]);
+  spec.flags = 0x01 | 0x04 | 0x40;  // UP, UV, AT
+  auto cred = ParseJson(keyward::testing::TestAuthenticator::ToJson(browser_key.Register(spec)));
+  ASSERT_TRUE(cred);
+  auto reg = c.Post("/attestation/result", *cred);
+  EXPECT_EQ(CodeOf(reg), "") << reg.body;
 }
 
 TEST_F(ServeConformanceMdsTest, ABlobWithABadSignatureStopsCheckConfigAndStart) {
