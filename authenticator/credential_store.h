@@ -73,7 +73,7 @@ struct StoreContents {
   SecretBytes pseudonym_key;
 };
 
-// What a login reads before verification, from ONE snapshot of the store (ReadLogin). Each
+// What a login reads before verification, from ONE snapshot of the store (RunLogin). Each
 // member carries its own error; later members are read only when the earlier ones were found.
 struct LoginSnapshot {
   Result<ChallengeRecord> challenge = Fail(ErrorCode::kInternal, "not read");
@@ -152,26 +152,14 @@ class CredentialStore {
   virtual Result<void> PutChallenge(const ChallengeRecord& record) = 0;
   virtual Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                                    int64_t now) = 0;
-  // Reads a challenge without spending it; the same errors as ConsumeChallenge.
-  virtual Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
-                                                int64_t now) = 0;
-  // In one read transaction: PeekChallenge, then (credential_id non-empty) GetCredential, the
-  // credential's principal and that principal's credentials.
-  virtual Result<LoginSnapshot> ReadLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
-                                          ByteSpan credential_id) = 0;
-  // The failure path of a login whose challenge was read (PeekChallenge) in ONE transaction: spend
-  // the challenge and append the audit record. kChallengeReplayed (nothing written) when another
+  // The failure path of a login whose snapshot was read (RunLogin) in ONE transaction: spend the
+  // challenge and append the audit record. kChallengeReplayed (nothing written) when another
   // login spent it first: that login, not this one, answered the ceremony.
   virtual Result<void> SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) = 0;
-  // The success path of a login in ONE transaction: spend the challenge (kChallengeReplayed if
-  // another login spent it first), compare-and-set the sign count (kStoreConflict), append the
-  // audit record. On error nothing is written.
-  virtual Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
-                                     uint32_t expected_sign_count, uint32_t new_sign_count,
-                                     bool backup_state, int64_t now, const AuditEvent* audit) = 0;
-  // A whole login in ONE transaction: read the snapshot (as ReadLogin: the challenge, the
-  // credential, its principal and the principal's credentials), let `plan` decide (verification,
-  // policy: no store access), then spend / compare-and-set / append audit as planned, commit.
+  // A whole login in ONE transaction: read the snapshot (the challenge, unspent and unexpired with
+  // the same errors as ConsumeChallenge; then, credential_id non-empty, the credential, its
+  // principal and the principal's credentials), let `plan` decide (verification, policy: no store
+  // access), then spend / compare-and-set / append audit as planned, commit.
   // Returns Ok when the plan was written (or wrote nothing); kChallengeReplayed / kStoreConflict /
   // kNotFound with nothing written when the challenge or counter changed after the snapshot; the
   // store's own errors (kStoreBusy, kStoreUnavailable, ...). On SQLite at most one commit (so one

@@ -1093,18 +1093,6 @@ Result<void> PgStore::PutChallenge(const ChallengeRecord& rec) {
   });
 }
 
-Result<ChallengeRecord> PgStore::PeekChallenge(ByteSpan challenge, std::string_view purpose,
-                                               int64_t now) {
-  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
-  PgParams p;
-  p.AddBytes(challenge);
-  KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("challenge_read", p));
-  if (r.Rows() == 0) {
-    return Fail(ErrorCode::kChallengeUnknown, "challenge was not issued by this store");
-  }
-  return CheckChallenge(ReadChallenge(r, 0), purpose, now);
-}
-
 Result<ChallengeRecord> PgStore::ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                                   int64_t now) {
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
@@ -1183,32 +1171,10 @@ LoginSnapshot SnapshotFrom(const PgResult& r, ByteSpan challenge, std::string_vi
 }
 }  // namespace
 
-Result<LoginSnapshot> PgStore::ReadLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
-                                         ByteSpan credential_id) {
-  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
-  PgParams p;
-  p.AddBytes(challenge).AddBytes(credential_id);
-  KW_ASSIGN_OR_RETURN(PgResult r, c->Exec("login_snapshot", p));
-  return SnapshotFrom(r, challenge, purpose, now, credential_id);
-}
-
 Result<void> PgStore::SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) {
   KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
   return InTransaction(c, [&](PgConnection& conn) -> Result<void> {
     KW_TRY(Spend(conn, challenge, now));
-    if (audit != nullptr) KW_TRY(AppendAuditOn(conn, *audit));
-    return Ok();
-  });
-}
-
-Result<void> PgStore::CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
-                                    uint32_t expected_sign_count, uint32_t new_sign_count,
-                                    bool backup_state, int64_t now, const AuditEvent* audit) {
-  KW_ASSIGN_OR_RETURN(PgLease c, Acquire());
-  return InTransaction(c, [&](PgConnection& conn) -> Result<void> {
-    KW_TRY(Spend(conn, challenge, now));
-    KW_TRY(
-        CasSignCount(conn, credential_id, expected_sign_count, new_sign_count, backup_state, now));
     if (audit != nullptr) KW_TRY(AppendAuditOn(conn, *audit));
     return Ok();
   });

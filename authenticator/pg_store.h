@@ -81,14 +81,7 @@ class PgStore final : public CredentialStore {
   Result<void> PutChallenge(const ChallengeRecord& record) override;
   Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                            int64_t now) override;
-  Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
-                                        int64_t now) override;
-  Result<LoginSnapshot> ReadLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
-                                  ByteSpan credential_id) override;
   Result<void> SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) override;
-  Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
-                             uint32_t expected_sign_count, uint32_t new_sign_count,
-                             bool backup_state, int64_t now, const AuditEvent* audit) override;
   Result<void> RunLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
                         ByteSpan credential_id, const LoginPlanner& plan) override;
   Result<std::vector<ChallengeRecord>> ListChallenges(std::string_view principal_id) override;

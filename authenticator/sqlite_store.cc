@@ -731,12 +731,6 @@ Result<ChallengeRecord> SqliteStore::ConsumeChallenge(ByteSpan challenge, std::s
   return r;
 }
 
-Result<ChallengeRecord> SqliteStore::PeekChallenge(ByteSpan challenge, std::string_view purpose,
-                                                   int64_t now) {
-  std::lock_guard lock(mu_);
-  return PeekChallengeLocked(challenge, purpose, now);
-}
-
 Result<ChallengeRecord> SqliteStore::PeekChallengeLocked(ByteSpan challenge,
                                                          std::string_view purpose, int64_t now) {
   bool used = false;
@@ -744,21 +738,6 @@ Result<ChallengeRecord> SqliteStore::PeekChallengeLocked(ByteSpan challenge,
   if (used) return Fail(ErrorCode::kChallengeReplayed, "challenge already used");
   if (now >= r.expires_at) return Fail(ErrorCode::kChallengeExpired, "challenge expired");
   return r;
-}
-
-Result<LoginSnapshot> SqliteStore::ReadLogin(ByteSpan challenge, std::string_view purpose,
-                                             int64_t now, ByteSpan credential_id) {
-  std::lock_guard lock(mu_);
-  // One read transaction (one WAL snapshot, one set of locks) instead of four.
-  {
-    KW_ASSIGN_OR_RETURN(Statement begin, db_->Prepare("BEGIN"));
-    KW_TRY(begin.Run());
-  }
-  struct EndRead {
-    SqliteDb* db;
-    ~EndRead() { db->Rollback(); }  // a read transaction has nothing to commit
-  } end_read{db_.get()};
-  return ReadLoginLocked(challenge, purpose, now, credential_id);
 }
 
 LoginSnapshot SqliteStore::ReadLoginLocked(ByteSpan challenge, std::string_view purpose,
@@ -824,17 +803,6 @@ Result<void> SqliteStore::SpendChallenge(ByteSpan challenge, int64_t now, const 
   std::lock_guard lock(mu_);
   KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
   KW_TRY(SpendChallengeLocked(challenge, now));
-  if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
-  return tx.Commit();
-}
-
-Result<void> SqliteStore::CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
-                                        uint32_t expected_sign_count, uint32_t new_sign_count,
-                                        bool backup_state, int64_t now, const AuditEvent* audit) {
-  std::lock_guard lock(mu_);
-  KW_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(*db_));
-  KW_TRY(SpendChallengeLocked(challenge, now));
-  KW_TRY(CasSignCountLocked(credential_id, expected_sign_count, new_sign_count, backup_state, now));
   if (audit != nullptr) KW_TRY(AppendAuditLocked(*audit));
   return tx.Commit();
 }

@@ -72,14 +72,7 @@ class SqliteStore final : public CredentialStore {
   Result<void> PutChallenge(const ChallengeRecord& record) override;
   Result<ChallengeRecord> ConsumeChallenge(ByteSpan challenge, std::string_view purpose,
                                            int64_t now) override;
-  Result<ChallengeRecord> PeekChallenge(ByteSpan challenge, std::string_view purpose,
-                                        int64_t now) override;
-  Result<LoginSnapshot> ReadLogin(ByteSpan challenge, std::string_view purpose, int64_t now,
-                                  ByteSpan credential_id) override;
   Result<void> SpendChallenge(ByteSpan challenge, int64_t now, const AuditEvent* audit) override;
-  Result<void> CompleteLogin(ByteSpan challenge, ByteSpan credential_id,
-                             uint32_t expected_sign_count, uint32_t new_sign_count,
-                             bool backup_state, int64_t now, const AuditEvent* audit) override;
   // One optimistic transaction (as VerifyAndRecordUse): a deferred BEGIN reads the snapshot, the
   // planner decides, the writes upgrade to the write lock; when another connection committed after
   // the snapshot (or holds the write lock) the attempt is rolled back and run once more from the

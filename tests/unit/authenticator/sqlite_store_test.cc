@@ -582,65 +582,6 @@ TEST_F(StoreTest, ChallengesAreSingleUseAndExpire) {
             ErrorCode::kChallengeReplayed);
 }
 
-TEST_F(StoreTest, PeekDoesNotSpendAndCompleteLoginIsAtomic) {
-  Credential c = MakeCredential(alice_.id, 3);
-  ASSERT_TRUE(store_->AddCredential(c, nullptr));
-  ChallengeRecord r;
-  r.challenge = Bytes(32, 0x5a);
-  r.purpose = "login";
-  r.state_json = "{}";
-  r.created_at = 1000;
-  r.expires_at = 2000;
-  ASSERT_TRUE(store_->PutChallenge(r));
-  ASSERT_TRUE(store_->PeekChallenge(r.challenge, "login", 1001));
-  ASSERT_TRUE(store_->PeekChallenge(r.challenge, "login", 1001));  // still unspent
-  EXPECT_EQ(store_->PeekChallenge(r.challenge, "login", 2000).error().code,
-            ErrorCode::kChallengeExpired);
-  EXPECT_EQ(store_->PeekChallenge(Bytes(32, 1), "login", 1001).error().code,
-            ErrorCode::kChallengeUnknown);
-  // A stale counter: nothing is written, the challenge stays unspent.
-  auto conflict = store_->CompleteLogin(r.challenge, c.id, 2, 9, false, 1001, nullptr);
-  ASSERT_FALSE(conflict);
-  EXPECT_EQ(conflict.error().code, ErrorCode::kStoreConflict);
-  ASSERT_TRUE(store_->PeekChallenge(r.challenge, "login", 1001));
-  AuditEvent ev = Event("login", alice_.id);
-  ASSERT_TRUE(store_->CompleteLogin(r.challenge, c.id, 3, 4, false, 1001, &ev));
-  EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 4u);
-  // Spent: a second completion is a replay and changes nothing.
-  auto replay = store_->CompleteLogin(r.challenge, c.id, 4, 5, false, 1002, &ev);
-  ASSERT_FALSE(replay);
-  EXPECT_EQ(replay.error().code, ErrorCode::kChallengeReplayed);
-  EXPECT_EQ(store_->GetCredential(c.id)->sign_count, 4u);
-  EXPECT_EQ(store_->PeekChallenge(r.challenge, "login", 1003).error().code,
-            ErrorCode::kChallengeReplayed);
-  EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);  // principal_created + one login
-}
-
-// The failure path of a login: spend + audit in one transaction; a second spend is a replay and
-// writes nothing (not even its audit record).
-TEST_F(StoreTest, SpendChallengeWithAuditIsOneTransaction) {
-  ChallengeRecord r;
-  r.challenge = Bytes(32, 0x6b);
-  r.purpose = "login";
-  r.state_json = "{}";
-  r.created_at = 1000;
-  r.expires_at = 2000;
-  ASSERT_TRUE(store_->PutChallenge(r));
-  AuditEvent ev = Event("login", alice_.id);
-  ev.outcome = "failure";
-  ev.code = "assertion_signature_invalid";
-  ASSERT_TRUE(store_->SpendChallenge(r.challenge, 1001, &ev));
-  EXPECT_EQ(store_->PeekChallenge(r.challenge, "login", 1002).error().code,
-            ErrorCode::kChallengeReplayed);
-  EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);
-  auto again = store_->SpendChallenge(r.challenge, 1003, &ev);
-  ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, ErrorCode::kChallengeReplayed);
-  EXPECT_EQ(store_->VerifyAuditChain()->records, 2u);
-  EXPECT_EQ(store_->SpendChallenge(Bytes(32, 1), 1003, &ev).error().code,
-            ErrorCode::kChallengeReplayed);  // never issued: nothing to spend
-}
-
 // Schema 1 → 2 adds the smart cards' intermediates; existing credentials read back with none.
 TEST_F(StoreTest, MigrationFromSchemaOneKeepsCredentials) {
   Credential c = MakeCredential(alice_.id, 2);  // a smart card
