@@ -1059,11 +1059,10 @@ Result<WebStateEntry> SqliteStore::PutWebStateIfAbsent(const WebStateEntry& e, i
   return GetWebState(e.key, now);
 }
 
-Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
-  KW_TRY(WebStateEntry::CheckKey(key));
-  std::lock_guard lock(mu_);
-  KW_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT kind, data, expires_at FROM web_state "
-                                                "WHERE key=? AND expires_at > ?"));
+namespace {
+// The live entry under `key` as `sql` (key, now bound; kind, data, expires_at returned) yields it.
+Result<WebStateEntry> OneWebState(SqliteDb& db, const char* sql, ByteSpan key, int64_t now) {
+  KW_ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
   s.Bind(1, key).Bind(2, now);
   KW_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return Fail(ErrorCode::kNotFound, "no such web state");
@@ -1071,20 +1070,24 @@ Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
   KW_TRY(s.Run());
   return e;
 }
+}  // namespace
+
+Result<WebStateEntry> SqliteStore::GetWebState(ByteSpan key, int64_t now) {
+  KW_TRY(WebStateEntry::CheckKey(key));
+  std::lock_guard lock(mu_);
+  return OneWebState(*db_,
+                     "SELECT kind, data, expires_at FROM web_state WHERE key=? AND expires_at > ?",
+                     key, now);
+}
 
 Result<WebStateEntry> SqliteStore::TakeWebState(ByteSpan key, int64_t now) {
   KW_TRY(WebStateEntry::CheckKey(key));
   std::lock_guard lock(mu_);
   // One statement (its own write transaction): the row is read and deleted together.
-  KW_ASSIGN_OR_RETURN(Statement s,
-                      db_->Prepare("DELETE FROM web_state WHERE key=? AND expires_at > ? "
-                                   "RETURNING kind, data, expires_at"));
-  s.Bind(1, key).Bind(2, now);
-  KW_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return Fail(ErrorCode::kNotFound, "no such web state");
-  WebStateEntry e{Bytes(key.begin(), key.end()), s.Text(0), s.Text(1), s.Int(2)};
-  KW_TRY(s.Run());
-  return e;
+  return OneWebState(*db_,
+                     "DELETE FROM web_state WHERE key=? AND expires_at > ? "
+                     "RETURNING kind, data, expires_at",
+                     key, now);
 }
 
 Result<void> SqliteStore::DeleteWebState(ByteSpan key) {

@@ -145,6 +145,15 @@ void PamFidoStore::RecordFailure(const std::string& principal_id, const Bytes& c
 Result<size_t> PamFidoStore::Enroll(const std::string& user, const std::string& rp_id,
                                     const webauthn::VerifiedRegistration& reg) {
   const int64_t now = Now();
+  auto enrol_event = [&](const char* what, const std::string& principal_id) {
+    AuditEvent ev;
+    ev.time = now;
+    ev.event = what;
+    ev.outcome = "success";
+    ev.principal_id = principal_id;
+    ev.action = "pam:enroll";
+    return ev;
+  };
   auto principal = store_->FindPrincipalByName(user);
   if (!principal && principal.error().code != ErrorCode::kNotFound) return Fail(principal.error());
   if (!principal) {
@@ -155,12 +164,7 @@ Result<size_t> PamFidoStore::Enroll(const std::string& user, const std::string& 
     p.name = user;
     p.display_name = user;
     p.created_at = now;
-    AuditEvent ev;
-    ev.time = now;
-    ev.event = "principal_created";
-    ev.outcome = "success";
-    ev.principal_id = p.id;
-    ev.action = "pam:enroll";
+    AuditEvent ev = enrol_event("principal_created", p.id);
     KW_TRY(store_->CreatePrincipal(p, &ev));
     principal = p;
   }
@@ -181,14 +185,9 @@ Result<size_t> PamFidoStore::Enroll(const std::string& user, const std::string& 
   c.user_verified_at_registration = reg.flags.user_verified;
   c.created_at = now;
   c.nickname = rp_id;
-  AuditEvent ev;
-  ev.time = now;
-  ev.event = "registration";
-  ev.outcome = "success";
-  ev.principal_id = principal->id;
+  AuditEvent ev = enrol_event("registration", principal->id);
   ev.credential_id = c.id;
   ev.kind = "security_key";
-  ev.action = "pam:enroll";
   KW_TRY(store_->AddCredential(c, &ev));
   KW_ASSIGN_OR_RETURN(auto all, store_->ListCredentials(principal->id));
   size_t n = 0;
